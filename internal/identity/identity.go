@@ -1,0 +1,73 @@
+// Package identity describes who signed a request: an account's root, an IAM user or an
+// assumed-role session. It is a leaf package shared by the request path, the services and audit.
+package identity
+
+import "strings"
+
+// Kind is the kind of principal, named as CloudTrail's userIdentity.type names it.
+type Kind string
+
+// Principal kinds.
+const (
+	KindRoot        Kind = "Root"
+	KindIAMUser     Kind = "IAMUser"
+	KindAssumedRole Kind = "AssumedRole"
+)
+
+// Principal is an authenticated caller. The zero value is not a valid principal.
+type Principal struct {
+	Kind        Kind
+	AccountID   string
+	ARN         string
+	PrincipalID string // AIDA… for users, AROA…:session for sessions, the account ID for root
+	UserName    string // IAM user name; empty for root and sessions
+	AccessKeyID string // the key that signed the request
+
+	// Session fields, set for KindAssumedRole.
+	RoleARN     string
+	RoleName    string
+	SessionName string
+}
+
+// Root returns the root principal of an account.
+func Root(accountID, accessKeyID string) *Principal {
+	return &Principal{
+		Kind:        KindRoot,
+		AccountID:   accountID,
+		ARN:         RootARN(accountID),
+		PrincipalID: accountID,
+		AccessKeyID: accessKeyID,
+	}
+}
+
+// RootARN returns arn:aws:iam::ACCOUNT:root.
+func RootARN(accountID string) string { return "arn:aws:iam::" + accountID + ":root" }
+
+// DisplayName is the name CloudTrail's LookupEvents shows as Username: the user name, the
+// session name, or "root".
+func (p *Principal) DisplayName() string {
+	switch p.Kind {
+	case KindRoot:
+		return "root"
+	case KindAssumedRole:
+		return p.SessionName
+	default:
+		if p.UserName != "" {
+			return p.UserName
+		}
+		return p.ARN[strings.LastIndexByte(p.ARN, '/')+1:]
+	}
+}
+
+// ValidAccountID reports whether s is a 12-digit account ID.
+func ValidAccountID(s string) bool {
+	if len(s) != 12 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
