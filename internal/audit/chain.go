@@ -96,3 +96,23 @@ func (r *Record) Event() (*Event, error) {
 	}
 	return &ev, nil
 }
+
+// Query selects an account's audit records, as LookupEvents asks for them.
+type Query struct {
+	AccountID  string    // recipient account; required
+	Start, End time.Time // inclusive range on event time; zero = unbounded
+	// Attribute is "" or one of EventId, EventName, ReadOnly ("true"/"false"), Username,
+	// ResourceType, ResourceName, EventSource, AccessKeyId; Value is what it must equal.
+	Attribute string
+	Value     string
+	Limit     int     // ≥1
+	After     *Cursor // continue after this position
+}
+
+// Cursor is a position in lookup order: newest event time first, then chain ID
+// and sequence number descending.
+type Cursor struct {
+	Time    time.Time
+	ChainID string
+	Seq     int64
+}

@@ -31,6 +31,14 @@ func PendingFrom(ctx context.Context) *Pending {
 	return p
 }
 
+// SetRequest records the operation's request parameters (redacted, CloudTrail-cased).
+func (p *Pending) SetRequest(v any) {
+	raw := Params(v)
+	p.mu.Lock()
+	p.event.RequestParameters = raw
+	p.mu.Unlock()
+}
+
 // SetResponse records the operation's response elements (redacted, CloudTrail-cased). Call it
 // inside the store transaction that makes the change, before it commits.
 func (p *Pending) SetResponse(v any) {

@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"sync"
 	"time"
 )
 
@@ -61,22 +62,43 @@ type Verifier struct {
 	lookup  LookupFunc
 	now     func() time.Time
 	maxSkew time.Duration
+
+	// keys caches derived signing keys per (secret, date, region, service).
+	keys keyCache
+	// scratch pools the per-request buffers the canonical request is built in.
+	scratch sync.Pool
+	// noNormalize turns off path normalisation. AWS normalises paths for every service but
+	// S3, and so does Verify; only the tests set this, to replay the test-suite cases that
+	// were signed with normalisation off (the aws-c-auth "*-unnormalized" cases).
+	noNormalize bool
 }
 
+// defaultMaxSkew is the clock skew AWS allows between the signing time and its own clock.
+const defaultMaxSkew = 5 * time.Minute
+
 // NewVerifier returns a verifier that finds secrets with lookup and reads the time from now
-// (time.Now when nil), allowing maxSkew between the signing time and now (5 minutes when 0).
+// (time.Now when nil), allowing maxSkew between the signing time and now (5 minutes when 0 or
+// negative).
 func NewVerifier(lookup LookupFunc, now func() time.Time, maxSkew time.Duration) *Verifier {
 	if now == nil {
 		now = time.Now
 	}
-	if maxSkew == 0 {
-		maxSkew = 5 * time.Minute
+	if maxSkew <= 0 {
+		maxSkew = defaultMaxSkew
 	}
-	return &Verifier{lookup: lookup, now: now, maxSkew: maxSkew}
+	v := &Verifier{lookup: lookup, now: now, maxSkew: maxSkew}
+	v.keys.init(keyCacheSize)
+	v.scratch.New = func() any { return new(scratch) }
+	return v
 }
 
 // Verify checks the signature of r, whose body (already read, possibly empty) is body.
-// It returns the scope on success and an *Error otherwise.
+// It returns the scope on success and an *Error otherwise; only when the lookup function fails
+// for a reason other than an unknown key is the error something else (that failure, wrapped).
+//
+// r is read as net/http's server presents it: the Host header in r.Host, the raw request
+// target in r.RequestURI and the raw query in r.URL.RawQuery. Requests built by hand (no
+// RequestURI) use r.URL.EscapedPath() as the wire path.
 func (v *Verifier) Verify(ctx context.Context, r *http.Request, body []byte) (*Scope, error) {
-	panic("sigv4: Verify not implemented yet")
+	return v.verify(ctx, r, body, nil)
 }

@@ -1,0 +1,139 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/allot-dev/allot/internal/bootstrap"
+	"github.com/allot-dev/allot/internal/cloudtrail"
+	"github.com/allot-dev/allot/internal/server"
+	"github.com/allot-dev/allot/internal/store"
+	"github.com/allot-dev/allot/internal/sts"
+)
+
+// DefaultListen is the address `allot server` listens on unless told otherwise.
+const DefaultListen = "127.0.0.1:7373"
+
+type serverCommand struct {
+	storage   storageFlags
+	listen    string
+	maxBody   int64
+	drain     time.Duration
+	writers   int
+	nodeID    string
+	logFormat string
+	logLevel  string
+	accessLog bool
+	getenv    func(string) string
+}
+
+func newServerCommand(getenv func(string) string) *cobra.Command {
+	c := &serverCommand{getenv: getenv}
+	cmd := &cobra.Command{
+		Use:   "server",
+		Short: "Run the Allot server (every API on one port)",
+		Long: `Run the Allot server. It serves License Manager, Organizations and CloudTrail (AWS JSON 1.1)
+and IAM and STS (AWS Query) on one port, every call SigV4-signed, plus GET /healthz and
+GET /metrics (Prometheus) without authentication.
+
+Storage is SQLite in the data directory unless --database names a PostgreSQL database;
+several servers may share one PostgreSQL database if they share its master key.
+
+On first start the server creates the management account. Its ID and root access key come
+from ALLOT_ROOT_ACCOUNT_ID, ALLOT_ROOT_ACCESS_KEY_ID and ALLOT_ROOT_SECRET_ACCESS_KEY when
+set; otherwise they are generated, printed once, and written (mode 0600) to
+DATA-DIR/credentials in AWS shared-credentials format:
+
+  AWS_SHARED_CREDENTIALS_FILE=allot-data/credentials \
+    aws --endpoint-url http://127.0.0.1:7373 --region us-east-1 sts get-caller-identity
+
+SIGTERM or SIGINT stops accepting connections, lets in-flight requests finish (up to
+--drain-timeout) and exits 0.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return c.run(cmd.Context(), cmd.OutOrStdout(), cmd.ErrOrStderr())
+		},
+	}
+	fs := cmd.Flags()
+	c.storage.register(fs, getenv)
+	fs.StringVar(&c.listen, "listen", envOr(getenv, "ALLOT_LISTEN", DefaultListen), "address to listen on, host:port (port 0 picks a free one) (env ALLOT_LISTEN)")
+	fs.Int64Var(&c.maxBody, "max-body-bytes", server.DefaultMaxBodyBytes, "largest request body accepted; larger requests get a 400 error")
+	fs.DurationVar(&c.drain, "drain-timeout", 30*time.Second, "how long SIGTERM waits for in-flight requests")
+	fs.IntVar(&c.writers, "writers", 0, "PostgreSQL only: group-commit writers (and audit chains) in this process; 0 for the default (4)")
+	fs.StringVar(&c.nodeID, "node-id", envOr(getenv, "ALLOT_NODE_ID", ""), "name of this server in audit chains; default a random ID (env ALLOT_NODE_ID)")
+	fs.StringVar(&c.logFormat, "log-format", "text", "log format: text or json")
+	fs.StringVar(&c.logLevel, "log-level", "info", "log level: debug, info, warn or error")
+	fs.BoolVar(&c.accessLog, "access-log", true, "log one line per API request")
+	return cmd
+}
+
+func (c *serverCommand) run(ctx context.Context, stdout, stderr io.Writer) error {
+	log, err := newLogger(stderr, c.logFormat, c.logLevel)
+	if err != nil {
+		return err
+	}
+	given, err := bootstrap.FromEnv(c.getenv)
+	if err != nil {
+		return err
+	}
+	db, err := c.storage.open(ctx, log, store.Options{Writers: c.writers, NodeID: c.nodeID})
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+
+	root, created, err := bootstrap.Ensure(ctx, db, given)
+	if err != nil {
+		return err
+	}
+	switch {
+	case created && given == nil:
+		path, err := bootstrap.WriteCredentialsFile(c.storage.dataDir, root)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "Created management account %s with root credentials (shown once; also written to %s):\n"+
+			"  aws_access_key_id     = %s\n  aws_secret_access_key = %s\n", root.AccountID, path, root.AccessKeyID, root.SecretAccessKey)
+	case created:
+		log.Info("created management account from the environment", "account", root.AccountID, "access_key_id", root.AccessKeyID)
+	default:
+		log.Info("management account", "account", root.AccountID)
+	}
+
+	ln, err := net.Listen("tcp", c.listen)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	srv := server.New(db, server.Services{
+		STS:        &sts.Service{},
+		CloudTrail: &cloudtrail.Service{Store: db},
+	}, server.Config{MaxBodyBytes: c.maxBody, AccessLog: c.accessLog, Logger: log})
+	log.Info("allot listening", "addr", ln.Addr().String(), "database", db.Dialect())
+	if err := srv.Serve(ctx, ln, c.drain); err != nil {
+		return err
+	}
+	log.Info("allot stopped")
+	return nil
+}
+
+func newLogger(w io.Writer, format, level string) (*slog.Logger, error) {
+	var lv slog.Level
+	if err := lv.UnmarshalText([]byte(level)); err != nil {
+		return nil, fmt.Errorf("--log-level %q: want debug, info, warn or error", level)
+	}
+	opts := &slog.HandlerOptions{Level: lv}
+	switch strings.ToLower(format) {
+	case "text":
+		return slog.New(slog.NewTextHandler(w, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	}
+	return nil, fmt.Errorf("--log-format %q: want text or json", format)
+}

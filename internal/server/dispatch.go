@@ -1,0 +1,470 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"io"
+	"mime"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/allot-dev/allot/internal/audit"
+	"github.com/allot-dev/allot/internal/awserr"
+	"github.com/allot-dev/allot/internal/awsproto"
+	"github.com/allot-dev/allot/internal/identity"
+	"github.com/allot-dev/allot/internal/sigv4"
+	"github.com/allot-dev/allot/internal/store"
+)
+
+// call is the state of one API request on its way through the server.
+type call struct {
+	start     time.Time
+	requestID string
+	protocol  Protocol
+	svc       *Service   // nil until known
+	opName    string     // the operation the client asked for, known or not
+	op        *Operation // nil until known
+	scope     *sigv4.Scope
+	principal *identity.Principal
+	pending   *audit.Pending
+	outcome   string
+	key       *store.AccessKey // the access key the request named, once looked up
+}
+
+type callKey struct{}
+
+// serveAPI runs one AWS API request through the request path: read, authenticate, route,
+// decode, authorise, invoke, audit, respond.
+func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
+	c := &call{start: s.cfg.Now(), requestID: uuid.NewString(), protocol: protocolOf(r)}
+	ctx := context.WithValue(r.Context(), callKey{}, c)
+	s.metrics.inFlight.Inc()
+	defer s.metrics.inFlight.Dec()
+	defer func() {
+		if v := recover(); v != nil {
+			if v == http.ErrAbortHandler {
+				panic(v)
+			}
+			s.log.Error("panic serving request", "request_id", c.requestID, "operation", c.opName, "panic", v)
+			c.outcome = outcomeServerError
+			s.writeError(w, c, &awserr.Error{Code: c.internalCode(), Message: "An internal error occurred."})
+		}
+		s.finish(r, c)
+	}()
+
+	if r.Method != http.MethodPost && !(r.Method == http.MethodGet && c.protocol == ProtocolQuery) {
+		s.reject(w, c, awserr.New(c.validationCode(), "Method %s is not allowed; AWS APIs are called with POST.", r.Method))
+		return
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes))
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			s.reject(w, c, awserr.New(c.validationCode(), "The request body is larger than the limit of %d bytes.", s.cfg.MaxBodyBytes))
+			return
+		}
+		s.reject(w, c, awserr.New(c.validationCode(), "The request body could not be read."))
+		return
+	}
+
+	// Route enough to know the protocol's error names and the event source before
+	// authenticating; the operation itself is looked up only for authenticated callers.
+	var form url.Values
+	switch c.protocol {
+	case ProtocolJSON:
+		target := r.Header.Get("X-Amz-Target")
+		prefix, name, _ := strings.Cut(target, ".")
+		if i := strings.LastIndexByte(target, '.'); i >= 0 {
+			prefix, name = target[:i], target[i+1:]
+		}
+		c.svc, c.opName = s.byTarget[prefix], name
+	case ProtocolQuery:
+		form, err = queryForm(r, body)
+		if err != nil {
+			s.reject(w, c, err)
+			return
+		}
+		c.svc, c.opName = s.bySigner[credentialService(r)], form.Get("Action")
+	}
+
+	c.scope, err = s.verifier.Verify(ctx, r, body)
+	if err != nil {
+		s.authFailed(ctx, w, r, c, err)
+		return
+	}
+	c.principal = principalOf(c.key)
+	if c.svc == nil && c.protocol == ProtocolJSON {
+		s.reject(w, c, awserr.New("UnknownOperationException", "X-Amz-Target %q names no service or operation this server provides.", r.Header.Get("X-Amz-Target")))
+		return
+	}
+	if c.svc == nil || c.svc.SigningName != c.scope.Service {
+		s.reject(w, c, awserr.New(c.signatureCode(), "Credential should be scoped to correct service: %s.", c.expectedService()))
+		return
+	}
+	c.op = c.svc.Operations[c.opName]
+	c.pending = audit.NewPending(s.newEvent(r, c))
+	ctx = audit.WithPending(ctx, c.pending)
+
+	if c.op == nil {
+		s.fail(ctx, w, c, s.unknownOperation(c, form))
+		return
+	}
+	if c.protocol == ProtocolQuery {
+		if v := form.Get("Version"); v != c.svc.Version {
+			s.fail(ctx, w, c, awserr.New("InvalidAction", "Could not find operation %s for version %s.", c.opName, v))
+			return
+		}
+	}
+
+	decode := func(v any) error {
+		var err error
+		if c.protocol == ProtocolJSON {
+			err = awsproto.DecodeJSON(body, v)
+		} else {
+			err = awsproto.DecodeQuery(form, v)
+		}
+		if err == nil {
+			c.pending.SetRequest(v)
+		}
+		return err
+	}
+	if !c.op.Unauthorized {
+		if err := s.cfg.Authorizer.Authorize(ctx, c.principal, c.op.Action); err != nil {
+			c.outcome = outcomeDenied
+			s.fail(ctx, w, c, err)
+			return
+		}
+	}
+	_, out, err := c.op.invoke(ctx, c.principal, decode)
+	if err != nil {
+		s.fail(ctx, w, c, err)
+		return
+	}
+	if err := s.record(ctx, c); err != nil {
+		s.log.Error("audit write failed", "request_id", c.requestID, "operation", c.opName, "err", err)
+		s.writeError(w, c, &awserr.Error{Code: c.internalCode(), Message: "The call could not be recorded in the audit trail; nothing was returned."})
+		c.outcome = outcomeServerError
+		return
+	}
+	c.outcome = outcomeOK
+	if c.protocol == ProtocolJSON {
+		awsproto.WriteJSON(w, c.requestID, out)
+	} else {
+		awsproto.WriteQuery(w, c.requestID, c.svc.XMLNamespace, c.opName, out)
+	}
+}
+
+// lookupKey finds the secret of an access key for the verifier and remembers the key in the
+// call, so that the principal is known without a second read.
+func (s *Server) lookupKey(ctx context.Context, id string) (sigv4.Credentials, error) {
+	k, err := s.db.AccessKey(ctx, id)
+	if errors.Is(err, store.ErrNotFound) || err == nil && k.Status != "Active" {
+		return sigv4.Credentials{}, sigv4.ErrUnknownAccessKey
+	}
+	if err != nil {
+		return sigv4.Credentials{}, err
+	}
+	if c, ok := ctx.Value(callKey{}).(*call); ok {
+		c.key = k
+	}
+	return sigv4.Credentials{SecretAccessKey: k.Secret}, nil
+}
+
+func principalOf(k *store.AccessKey) *identity.Principal {
+	switch k.Kind {
+	case identity.KindRoot:
+		return identity.Root(k.AccountID, k.ID)
+	default:
+		return &identity.Principal{
+			Kind:        k.Kind,
+			AccountID:   k.AccountID,
+			ARN:         "arn:aws:iam::" + k.AccountID + ":user/" + k.UserName,
+			UserName:    k.UserName,
+			AccessKeyID: k.ID,
+		}
+	}
+}
+
+// authFailed answers a request whose signature did not verify. When the request named a
+// known access key, the failure is recorded in that account's trail.
+func (s *Server) authFailed(ctx context.Context, w http.ResponseWriter, r *http.Request, c *call, err error) {
+	c.outcome = outcomeUnauthenticated
+	var verr *sigv4.Error
+	if !errors.As(err, &verr) {
+		s.log.Error("signature verification failed", "request_id", c.requestID, "err", err)
+		c.outcome = outcomeServerError
+		s.writeError(w, c, &awserr.Error{Code: c.internalCode(), Message: "An internal error occurred."})
+		return
+	}
+	e := &awserr.Error{Code: authCode(c.protocol, verr.Kind), Message: verr.Message}
+	if c.key != nil && c.svc != nil {
+		c.principal = principalOf(c.key)
+		c.pending = audit.NewPending(s.newEvent(r, c))
+		c.pending.SetError(e.Code, e.Message)
+		if err := s.record(ctx, c); err != nil {
+			s.log.Error("audit write failed", "request_id", c.requestID, "err", err)
+		}
+	}
+	s.writeError(w, c, e)
+}
+
+// reject answers a request that failed before it was authenticated; nothing is recorded.
+func (s *Server) reject(w http.ResponseWriter, c *call, err error) {
+	c.outcome = outcomeClientError
+	e, _ := awserr.As(err)
+	s.writeError(w, c, e)
+}
+
+// fail answers an authenticated request that did not succeed and records the failure.
+func (s *Server) fail(ctx context.Context, w http.ResponseWriter, c *call, err error) {
+	e, ok := awserr.As(err)
+	switch {
+	case errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded):
+		e = &awserr.Error{Code: "RequestTimeout", Message: "The request was cancelled or timed out before it completed."}
+	case !ok:
+		s.log.Error("operation failed", "request_id", c.requestID, "service", c.svc.Name, "operation", c.opName, "err", err)
+		e = &awserr.Error{Code: c.internalCode(), Message: "An internal error occurred. Request ID: " + c.requestID + "."}
+	}
+	e = protocolError(c.protocol, e)
+	if c.outcome == "" {
+		c.outcome = outcomeClientError
+		if awsproto.Status(e.Code) >= 500 {
+			c.outcome = outcomeServerError
+		}
+	}
+	c.pending.SetError(e.Code, e.Message)
+	if err := s.record(ctx, c); err != nil {
+		s.log.Error("audit write failed", "request_id", c.requestID, "err", err)
+	}
+	s.writeError(w, c, e)
+}
+
+// record writes the call's audit event unless the operation's own transaction wrote it. The
+// write outlives a client that hangs up: every authenticated call is recorded.
+func (s *Server) record(ctx context.Context, c *call) error {
+	if c.pending == nil || c.pending.Recorded() {
+		return nil
+	}
+	ctx = audit.WithPending(context.WithoutCancel(ctx), c.pending)
+	return s.db.Update(ctx, func(*store.Tx) error { return nil })
+}
+
+func (s *Server) writeError(w http.ResponseWriter, c *call, e *awserr.Error) {
+	if e == nil {
+		e = &awserr.Error{Code: c.internalCode(), Message: "An internal error occurred."}
+	}
+	e = protocolError(c.protocol, e)
+	if c.protocol == ProtocolJSON {
+		awsproto.WriteJSONError(w, c.requestID, e)
+		return
+	}
+	ns := awsproto.STSNamespace
+	if c.svc != nil {
+		ns = c.svc.XMLNamespace
+	}
+	awsproto.WriteQueryError(w, c.requestID, ns, e)
+}
+
+func (s *Server) unknownOperation(c *call, form url.Values) error {
+	if c.protocol == ProtocolQuery {
+		if c.opName == "" {
+			return awserr.New("MissingAction", "The request must contain the parameter Action.")
+		}
+		return awserr.New("InvalidAction", "Could not find operation %s for version %s.", c.opName, form.Get("Version"))
+	}
+	return awserr.New("UnknownOperationException", "Operation %s is not supported by this server.", c.opName)
+}
+
+// finish logs the request and updates metrics.
+func (s *Server) finish(r *http.Request, c *call) {
+	svc, opName := "unknown", "unknown"
+	if c.svc != nil {
+		svc = c.svc.Name
+		if c.op != nil {
+			opName = c.op.Name
+		}
+	}
+	if c.outcome == "" {
+		c.outcome = outcomeClientError
+	}
+	elapsed := s.cfg.Now().Sub(c.start)
+	s.metrics.requests.WithLabelValues(svc, opName, c.outcome).Inc()
+	s.metrics.duration.WithLabelValues(svc, opName).Observe(elapsed.Seconds())
+	if s.cfg.AccessLog {
+		attrs := []any{"request_id", c.requestID, "service", svc, "operation", c.opName, "outcome", c.outcome,
+			"duration_ms", float64(elapsed.Microseconds()) / 1000, "remote", r.RemoteAddr}
+		if c.principal != nil {
+			attrs = append(attrs, "principal", c.principal.ARN)
+		}
+		s.log.Info("request", attrs...)
+	}
+}
+
+func (s *Server) newEvent(r *http.Request, c *call) audit.Event {
+	ev := audit.Event{
+		EventVersion:       audit.EventVersion,
+		UserIdentity:       audit.IdentityOf(c.principal),
+		EventTime:          audit.FormatTime(c.start),
+		EventName:          c.opName,
+		SourceIPAddress:    sourceIP(r),
+		UserAgent:          r.UserAgent(),
+		RequestParameters:  []byte("null"),
+		ResponseElements:   []byte("null"),
+		RequestID:          c.requestID,
+		EventID:            uuid.NewString(),
+		EventType:          "AwsApiCall",
+		ManagementEvent:    true,
+		RecipientAccountID: c.principal.AccountID,
+		EventCategory:      "Management",
+	}
+	if c.svc != nil {
+		ev.EventSource = c.svc.EventSource
+	}
+	if c.op != nil {
+		ev.ReadOnly = c.op.ReadOnly
+	}
+	if c.scope != nil {
+		ev.AWSRegion = c.scope.Region
+	} else {
+		ev.AWSRegion = credentialRegion(r)
+	}
+	return ev
+}
+
+func (c *call) internalCode() string {
+	if c.svc != nil {
+		return c.svc.InternalCode
+	}
+	return "InternalFailure"
+}
+
+func (c *call) validationCode() string {
+	if c.protocol == ProtocolJSON {
+		return "SerializationException"
+	}
+	return "ValidationError"
+}
+
+func (c *call) signatureCode() string {
+	return authCode(c.protocol, sigv4.ErrSignatureDoesNotMatch)
+}
+
+func (c *call) expectedService() string {
+	if c.svc != nil {
+		return "'" + c.svc.SigningName + "'"
+	}
+	return "'sts' or 'iam'"
+}
+
+// protocolOf tells JSON 1.1 requests (X-Amz-Target or an x-amz-json content type) from
+// Query requests.
+func protocolOf(r *http.Request) Protocol {
+	if r.Header.Get("X-Amz-Target") != "" {
+		return ProtocolJSON
+	}
+	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); strings.HasPrefix(mt, "application/x-amz-json") {
+		return ProtocolJSON
+	}
+	return ProtocolQuery
+}
+
+// queryForm parses the Query protocol's parameters from the URL and a form body, leaving out
+// presigned-URL authentication parameters.
+func queryForm(r *http.Request, body []byte) (url.Values, error) {
+	form, err := url.ParseQuery(r.URL.RawQuery)
+	if err != nil {
+		return nil, awserr.New("MalformedQueryString", "The query string is not valid URL encoding.")
+	}
+	if len(body) > 0 {
+		if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt != "application/x-www-form-urlencoded" {
+			return nil, awserr.New("ValidationError", "Content-Type must be application/x-www-form-urlencoded for this API, not %q.", r.Header.Get("Content-Type"))
+		}
+		bodyForm, err := url.ParseQuery(string(body))
+		if err != nil {
+			return nil, awserr.New("MalformedQueryString", "The request body is not valid form encoding.")
+		}
+		for k, vs := range bodyForm {
+			form[k] = append(form[k], vs...)
+		}
+	}
+	for k := range form {
+		if strings.HasPrefix(k, "X-Amz-") {
+			delete(form, k)
+		}
+	}
+	return form, nil
+}
+
+// credentialService returns the service of the SigV4 credential scope the request names, or
+// "" when it names none.
+func credentialService(r *http.Request) string { return credentialPart(r, 3) }
+
+// credentialRegion returns the region of the credential scope the request names.
+func credentialRegion(r *http.Request) string { return credentialPart(r, 2) }
+
+func credentialPart(r *http.Request, i int) string {
+	cred := r.URL.Query().Get("X-Amz-Credential")
+	if h := r.Header.Get("Authorization"); h != "" {
+		_, rest, ok := strings.Cut(h, "Credential=")
+		if !ok {
+			return ""
+		}
+		cred, _, _ = strings.Cut(rest, ",")
+	}
+	parts := strings.Split(strings.TrimSpace(cred), "/")
+	if len(parts) != 5 {
+		return ""
+	}
+	return parts[i]
+}
+
+func sourceIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+// authCode names a signature failure as the protocol does.
+func authCode(p Protocol, kind error) string {
+	type pair struct{ query, json string }
+	var names pair
+	switch {
+	case errors.Is(kind, sigv4.ErrMissingAuthentication):
+		names = pair{"MissingAuthenticationToken", "MissingAuthenticationTokenException"}
+	case errors.Is(kind, sigv4.ErrIncompleteSignature):
+		names = pair{"IncompleteSignature", "IncompleteSignatureException"}
+	case errors.Is(kind, sigv4.ErrUnknownAccessKey), errors.Is(kind, sigv4.ErrInvalidToken):
+		names = pair{"InvalidClientTokenId", "UnrecognizedClientException"}
+	case errors.Is(kind, sigv4.ErrExpiredToken):
+		names = pair{"ExpiredToken", "ExpiredTokenException"}
+	default:
+		names = pair{"SignatureDoesNotMatch", "InvalidSignatureException"}
+	}
+	if p == ProtocolJSON {
+		return names.json
+	}
+	return names.query
+}
+
+// protocolError renames the few codes whose spelling differs between the Query and JSON
+// protocols (AccessDenied / AccessDeniedException).
+func protocolError(p Protocol, e *awserr.Error) *awserr.Error {
+	if p == ProtocolJSON && e.Code == "AccessDenied" {
+		c := *e
+		c.Code = "AccessDeniedException"
+		return &c
+	}
+	if p == ProtocolQuery && e.Code == "AccessDeniedException" {
+		c := *e
+		c.Code = "AccessDenied"
+		return &c
+	}
+	return e
+}

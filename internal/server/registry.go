@@ -1,0 +1,76 @@
+package server
+
+import (
+	"context"
+
+	"github.com/allot-dev/allot/internal/identity"
+)
+
+// Protocol is an AWS wire protocol.
+type Protocol int
+
+// Wire protocols.
+const (
+	ProtocolJSON  Protocol = iota + 1 // awsJson1_1: X-Amz-Target selects the operation
+	ProtocolQuery                     // awsQuery: Action= selects the operation, XML responses
+)
+
+// Service is one AWS service as the server exposes it: how requests reach it and its
+// operations.
+type Service struct {
+	Name         string   // short name for logs and metrics, e.g. "sts"
+	Protocol     Protocol //
+	SigningName  string   // the SigV4 credential-scope service, e.g. "license-manager"
+	TargetPrefix string   // JSON: the X-Amz-Target prefix before the dot
+	// TargetAliases are other prefixes clients send for the service: the Go SDK sends
+	// CloudTrail's shape name without its namespace.
+	TargetAliases []string
+	Version       string // Query: the API version clients send
+	XMLNamespace  string // Query: the response namespace
+	EventSource   string // CloudTrail eventSource, e.g. "sts.amazonaws.com"
+	InternalCode  string // the service's internal-error code
+	Operations    map[string]*Operation
+}
+
+// Operation is one API operation: its name, the IAM action that authorises it and the
+// function that performs it.
+type Operation struct {
+	Name     string
+	Action   string // IAM action, e.g. "sts:GetCallerIdentity"
+	ReadOnly bool   // CloudTrail readOnly; read-only calls are audited after they run
+	// Unauthorized marks operations no policy can deny (sts:GetCallerIdentity).
+	Unauthorized bool
+	// invoke decodes the input with decode, runs the operation and returns its output.
+	invoke func(ctx context.Context, caller *identity.Principal, decode func(any) error) (any, any, error)
+}
+
+// opFunc is the shape of every service operation.
+type opFunc[In, Out any] func(ctx context.Context, caller *identity.Principal, in *In) (*Out, error)
+
+// op adapts a typed service operation to the dispatcher.
+func op[In, Out any](name, action string, readOnly bool, fn opFunc[In, Out]) *Operation {
+	return &Operation{
+		Name:     name,
+		Action:   action,
+		ReadOnly: readOnly,
+		invoke: func(ctx context.Context, caller *identity.Principal, decode func(any) error) (any, any, error) {
+			in := new(In)
+			if err := decode(in); err != nil {
+				return in, nil, err
+			}
+			out, err := fn(ctx, caller, in)
+			if err != nil {
+				return in, nil, err
+			}
+			return in, out, nil
+		},
+	}
+}
+
+func newService(s Service, ops ...*Operation) *Service {
+	s.Operations = make(map[string]*Operation, len(ops))
+	for _, o := range ops {
+		s.Operations[o.Name] = o
+	}
+	return &s
+}

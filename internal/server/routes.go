@@ -1,0 +1,51 @@
+package server
+
+import (
+	"github.com/allot-dev/allot/internal/awsproto"
+	"github.com/allot-dev/allot/internal/cloudtrail"
+	"github.com/allot-dev/allot/internal/sts"
+)
+
+// Services are the domain services the server exposes.
+type Services struct {
+	STS        *sts.Service
+	CloudTrail *cloudtrail.Service
+}
+
+// services returns the table of every service and operation the server dispatches. Each
+// operation names the IAM action that authorises it.
+func services(s Services) []*Service {
+	return []*Service{
+		newService(Service{
+			Name: "sts", Protocol: ProtocolQuery, SigningName: "sts", Version: "2011-06-15",
+			XMLNamespace: awsproto.STSNamespace, EventSource: "sts.amazonaws.com", InternalCode: "InternalFailure",
+		},
+			unauthorized(op("GetCallerIdentity", "sts:GetCallerIdentity", true, s.STS.GetCallerIdentity)),
+		),
+		newService(Service{
+			Name: "iam", Protocol: ProtocolQuery, SigningName: "iam", Version: "2010-05-08",
+			XMLNamespace: awsproto.IAMNamespace, EventSource: "iam.amazonaws.com", InternalCode: "ServiceFailure",
+		}),
+		newService(Service{
+			Name: "license-manager", Protocol: ProtocolJSON, SigningName: "license-manager", TargetPrefix: "AWSLicenseManager",
+			EventSource: "license-manager.amazonaws.com", InternalCode: "ServerInternalException",
+		}),
+		newService(Service{
+			Name: "organizations", Protocol: ProtocolJSON, SigningName: "organizations", TargetPrefix: "AWSOrganizationsV20161128",
+			EventSource: "organizations.amazonaws.com", InternalCode: "ServiceException",
+		}),
+		newService(Service{
+			Name: "cloudtrail", Protocol: ProtocolJSON, SigningName: "cloudtrail",
+			TargetPrefix:  "com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101",
+			TargetAliases: []string{"CloudTrail_20131101"},
+			EventSource:   "cloudtrail.amazonaws.com", InternalCode: "InternalFailure",
+		},
+			op("LookupEvents", "cloudtrail:LookupEvents", true, s.CloudTrail.LookupEvents),
+		),
+	}
+}
+
+func unauthorized(o *Operation) *Operation {
+	o.Unauthorized = true
+	return o
+}
