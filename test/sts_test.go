@@ -4,11 +4,14 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"strings"
 	"testing"
 
+	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go"
 )
@@ -141,4 +144,62 @@ func TestGetCallerIdentity_Boto3(t *testing.T) {
 func lookPath(name string) string {
 	p, _ := exec.LookPath(name)
 	return p
+}
+
+// TestGetCallerIdentity_Presigned is what Kubernetes' aws-iam-authenticator and Vault do: a
+// presigned GetCallerIdentity URL, sent later by someone else.
+func TestGetCallerIdentity_Presigned(t *testing.T) {
+	s := startServer(t, serverOptions{})
+	ctx := context.Background()
+	for _, tt := range []struct {
+		name, secret string
+		status       int
+		want         string
+	}{
+		{"valid", rootSecret, 200, "<Arn>arn:aws:iam::" + rootAccount + ":root</Arn>"},
+		{"wrong secret", wrongSecret, 403, "<Code>SignatureDoesNotMatch</Code>"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			presigned, err := sts.NewPresignClient(sts.NewFromConfig(s.awsConfig(rootKeyID, tt.secret))).
+				PresignGetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			req, err := http.NewRequest(presigned.Method, presigned.URL, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for k, vs := range presigned.SignedHeader {
+				for _, v := range vs {
+					req.Header.Add(k, v)
+				}
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			body, _ := io.ReadAll(resp.Body)
+			if resp.StatusCode != tt.status || !strings.Contains(string(body), tt.want) {
+				t.Errorf("%s %s: %d %s, want %d with %s", presigned.Method, presigned.URL, resp.StatusCode, body, tt.status, tt.want)
+			}
+		})
+	}
+}
+
+// TestJSONProtocolAuthErrors checks that JSON 1.1 services name signature failures as their
+// SDKs expect.
+func TestJSONProtocolAuthErrors(t *testing.T) {
+	s := startServer(t, serverOptions{})
+	ctx := context.Background()
+	tests := []struct{ keyID, secret, want string }{
+		{rootKeyID, wrongSecret, "InvalidSignatureException"},
+		{"AKIANOSUCHKEY0000001", rootSecret, "UnrecognizedClientException"},
+	}
+	for _, tt := range tests {
+		_, err := cloudtrail.NewFromConfig(s.awsConfig(tt.keyID, tt.secret)).LookupEvents(ctx, &cloudtrail.LookupEventsInput{})
+		if got := errorCode(err); got != tt.want {
+			t.Errorf("LookupEvents with key %s: got %v, want %s", tt.keyID, err, tt.want)
+		}
+	}
 }

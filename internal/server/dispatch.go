@@ -121,18 +121,17 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 
-	decode := func(v any) error {
-		var err error
-		if c.protocol == ProtocolJSON {
-			err = awsproto.DecodeJSON(body, v)
-		} else {
-			err = awsproto.DecodeQuery(form, v)
-		}
-		if err == nil {
-			c.pending.SetRequest(v)
-		}
-		return err
+	in := c.op.newInput()
+	if c.protocol == ProtocolJSON {
+		err = awsproto.DecodeJSON(body, in)
+	} else {
+		err = awsproto.DecodeQuery(form, in)
 	}
+	if err != nil {
+		s.fail(ctx, w, c, err)
+		return
+	}
+	c.pending.SetRequest(in)
 	if !c.op.Unauthorized {
 		if err := s.cfg.Authorizer.Authorize(ctx, c.principal, c.op.Action); err != nil {
 			c.outcome = outcomeDenied
@@ -140,7 +139,7 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	_, out, err := c.op.invoke(ctx, c.principal, decode)
+	out, err := c.op.run(ctx, c.principal, in)
 	if err != nil {
 		s.fail(ctx, w, c, err)
 		return

@@ -40,8 +40,8 @@ type Operation struct {
 	ReadOnly bool   // CloudTrail readOnly; read-only calls are audited after they run
 	// Unauthorized marks operations no policy can deny (sts:GetCallerIdentity).
 	Unauthorized bool
-	// invoke decodes the input with decode, runs the operation and returns its output.
-	invoke func(ctx context.Context, caller *identity.Principal, decode func(any) error) (any, any, error)
+	newInput     func() any // a pointer to the operation's zero input
+	run          func(ctx context.Context, caller *identity.Principal, in any) (any, error)
 }
 
 // opFunc is the shape of every service operation.
@@ -53,16 +53,13 @@ func op[In, Out any](name, action string, readOnly bool, fn opFunc[In, Out]) *Op
 		Name:     name,
 		Action:   action,
 		ReadOnly: readOnly,
-		invoke: func(ctx context.Context, caller *identity.Principal, decode func(any) error) (any, any, error) {
-			in := new(In)
-			if err := decode(in); err != nil {
-				return in, nil, err
-			}
-			out, err := fn(ctx, caller, in)
+		newInput: func() any { return new(In) },
+		run: func(ctx context.Context, caller *identity.Principal, in any) (any, error) {
+			out, err := fn(ctx, caller, in.(*In))
 			if err != nil {
-				return in, nil, err
+				return nil, err
 			}
-			return in, out, nil
+			return out, nil
 		},
 	}
 }

@@ -28,7 +28,7 @@ type signedRequest struct {
 	// amzDate is the signing time as it goes into the string to sign (yyyymmddTHHMMSSZ).
 	amzDate  string
 	signedAt time.Time
-	expires  time.Duration // presigned only
+	expires  time.Duration // presigned only; 0 when X-Amz-Expires is absent
 
 	token        string
 	tokenPresent bool
@@ -236,7 +236,7 @@ func (v *Verifier) checkTime(sr *signedRequest, now time.Time) *Error {
 		return errorf(ErrRequestExpired, akid, "Signature not yet current: %s is still later than %s (%s + %s.)",
 			sr.amzDate, formatAmzDate(latest), formatAmzDate(now), skewText(skew))
 	}
-	if sr.presigned {
+	if sr.presigned && sr.expires > 0 {
 		if now.After(sr.signedAt.Add(sr.expires)) {
 			return errorf(ErrRequestExpired, akid, msgRequestExpired)
 		}
@@ -371,8 +371,8 @@ func (v *Verifier) locatePresigned(r *http.Request, q *queryAuth) (signedRequest
 		return fail(fmt.Sprintf("The query-string parameter '%s' must appear only once.", q.dup))
 	}
 	var missing string
-	for i, name := range queryAuthParams[:6] { // all but the token are required
-		if q.has&(1<<i) == 0 {
+	for i, name := range queryAuthParams[:6] { // all but the token and the expiry are required
+		if q.has&(1<<i) == 0 && name != qExpires {
 			missing += fmt.Sprintf("AWS query-string parameters must include '%s'. ", name)
 		}
 	}
@@ -392,6 +392,10 @@ func (v *Verifier) locatePresigned(r *http.Request, q *queryAuth) (signedRequest
 	sr.signedAt, sr.amzDate = t, q.date
 	secs, ok := parseExpires(q.expires)
 	switch {
+	case q.has&hasExpires == 0:
+		// The Go SDK presigns STS GetCallerIdentity without an expiry (as used by
+		// aws-iam-authenticator and Vault); like AWS, allow the header skew window instead.
+		secs, ok = 0, true
 	case !ok:
 		return fail("X-Amz-Expires should be a number")
 	case secs < 1:
@@ -399,7 +403,7 @@ func (v *Verifier) locatePresigned(r *http.Request, q *queryAuth) (signedRequest
 	case secs > maxExpires:
 		return fail("X-Amz-Expires must be less than a week (in seconds) that is 604800")
 	}
-	sr.expires = time.Duration(secs) * time.Second
+	sr.expires = time.Duration(secs) * time.Second // 0: no X-Amz-Expires
 	cred, ok := parseCredential(q.credential)
 	if !ok {
 		return fail(fmt.Sprintf("Credential must have exactly 5 slash-delimited elements, e.g. keyid/date/region/service/term, got '%s'", truncate(q.credential, 256)))
