@@ -57,13 +57,9 @@ func WriteQuery(w http.ResponseWriter, requestID, xmlns, action string, result a
 	writeXMLBody(w, requestID, http.StatusOK, b.Bytes())
 }
 
-// encodeResult writes the result element, recovering from panics in marshalers.
-func encodeResult(b *bytes.Buffer, name string, result any) (err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			err = fmt.Errorf("awsproto: encoding %T panicked: %v", result, r)
-		}
-	}()
+// encodeResult writes the result element: nothing for a nil result, an error for a result
+// that is not a struct.
+func encodeResult(b *bytes.Buffer, name string, result any) error {
 	v := reflect.ValueOf(result)
 	for v.IsValid() && (v.Kind() == reflect.Pointer || v.Kind() == reflect.Interface) {
 		if v.IsNil() {
@@ -77,8 +73,7 @@ func encodeResult(b *bytes.Buffer, name string, result any) (err error) {
 	if v.Kind() != reflect.Struct || isTimeType(v.Type()) {
 		return fmt.Errorf("awsproto: Query result must be a struct, got %s", v.Type())
 	}
-	enc := xmlEncoder{b: b}
-	return enc.element(name, v, false, 0)
+	return EncodeXML(b, name, result)
 }
 
 // EncodeXML appends v to b as the element <name>, with the rules WriteQuery applies to results:

@@ -239,12 +239,11 @@ type written struct {
 	offset int // seconds after base
 }
 
-func testAuditLookup(t *testing.T, db *store.DB) {
-	ctx := context.Background()
-	acct, other := newAccountID(), newAccountID()
-	base := time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)
+// mixedEvents returns n events of an account spread over names, sources, users, keys,
+// resources and seven distinct times from base, with the index of each one's time.
+func mixedEvents(acct string, base time.Time, n int) []written {
 	var evs []written
-	for i := range 60 {
+	for i := range n {
 		o := EventOpts{
 			Name:     []string{"CheckoutLicense", "CheckInLicense", "ExtendLicenseConsumption"}[i%3],
 			Source:   []string{"license-manager.amazonaws.com", "sts.amazonaws.com"}[i%2],
@@ -261,6 +260,14 @@ func testAuditLookup(t *testing.T, db *store.DB) {
 		}
 		evs = append(evs, written{NewEvent(acct, o), i % 7})
 	}
+	return evs
+}
+
+func testAuditLookup(t *testing.T, db *store.DB) {
+	ctx := context.Background()
+	acct, other := newAccountID(), newAccountID()
+	base := time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)
+	evs := mixedEvents(acct, base, 60)
 	// Write concurrently, so that on PostgreSQL the events spread over the writers' chains.
 	var wg sync.WaitGroup
 	record := func(ev audit.Event) {

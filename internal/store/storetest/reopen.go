@@ -164,24 +164,7 @@ func testSeveralChains(t *testing.T, dsn string) {
 	}
 	acct := newAccountID()
 	base := time.Date(2026, 6, 1, 8, 0, 0, 0, time.UTC)
-	var evs []written
-	for i := range 80 {
-		o := EventOpts{
-			Name:     []string{"CheckoutLicense", "CheckInLicense", "ExtendLicenseConsumption"}[i%3],
-			Source:   []string{"license-manager.amazonaws.com", "sts.amazonaws.com"}[i%2],
-			Time:     base.Add(time.Duration(i%7) * time.Second),
-			User:     []string{"alice", "bob", "carol", "dave"}[i%4],
-			KeyID:    []string{"AKIAAAAAAAAAAAAAAAAA", "AKIABBBBBBBBBBBBBBBB"}[i%2],
-			ReadOnly: i%5 == 0,
-		}
-		if i%3 == 0 {
-			o.Resource = fmt.Sprintf("arn:aws:license-manager::%s:license:l-%d", acct, i%4)
-		}
-		if i%6 == 0 {
-			o.ResourceType = "AWS::LicenseManager::Grant"
-		}
-		evs = append(evs, written{NewEvent(acct, o), i % 7})
-	}
+	evs := mixedEvents(acct, base, 80)
 	var wg sync.WaitGroup
 	for i, w := range evs {
 		db := dbs[i%2]
