@@ -10,7 +10,8 @@ type pendingKey struct{}
 // Pending is the audit event of the request in progress. The request path creates it, the store
 // writes it in the same transaction as the operation's changes, and the request path writes it
 // on its own when the operation made no change (a read, a denial or a failure).
-// Safe for concurrent use.
+// Safe for concurrent use; its Set methods do nothing on a nil *Pending, so operations may call
+// PendingFrom(ctx).SetResponse(out) whether or not the context carries one.
 type Pending struct {
 	mu       sync.Mutex
 	event    Event
@@ -33,6 +34,9 @@ func PendingFrom(ctx context.Context) *Pending {
 
 // SetRequest records the operation's request parameters (redacted, CloudTrail-cased).
 func (p *Pending) SetRequest(v any) {
+	if p == nil {
+		return
+	}
 	raw := Params(v)
 	p.mu.Lock()
 	p.event.RequestParameters = raw
@@ -42,6 +46,9 @@ func (p *Pending) SetRequest(v any) {
 // SetResponse records the operation's response elements (redacted, CloudTrail-cased). Call it
 // inside the store transaction that makes the change, before it commits.
 func (p *Pending) SetResponse(v any) {
+	if p == nil {
+		return
+	}
 	raw := Params(v)
 	p.mu.Lock()
 	p.event.ResponseElements = raw
@@ -50,6 +57,9 @@ func (p *Pending) SetResponse(v any) {
 
 // SetResources records the resources the call touched.
 func (p *Pending) SetResources(rs ...Resource) {
+	if p == nil {
+		return
+	}
 	p.mu.Lock()
 	p.event.Resources = append(p.event.Resources[:0:0], rs...)
 	p.mu.Unlock()
@@ -57,6 +67,9 @@ func (p *Pending) SetResources(rs ...Resource) {
 
 // SetError records the failure of the call.
 func (p *Pending) SetError(code, message string) {
+	if p == nil {
+		return
+	}
 	p.mu.Lock()
 	p.event.ErrorCode, p.event.ErrorMessage = code, message
 	p.mu.Unlock()
