@@ -159,11 +159,24 @@ func (s *server) awsConfig(keyID, secret string) aws.Config {
 // stderr and the exit code.
 func (s *server) cli(t testing.TB, bin, keyID, secret string, args ...string) (string, string, int) {
 	t.Helper()
+	return s.cliAs(t, bin, creds{keyID: keyID, secret: secret}, args...)
+}
+
+// creds are the credentials a CLI call runs with; token is set for temporary credentials.
+type creds struct{ keyID, secret, token string }
+
+// cliAs runs an AWS CLI binary against the server as c, in the test's working directory, and
+// returns stdout, stderr and the exit code.
+func (s *server) cliAs(t testing.TB, bin string, c creds, args ...string) (string, string, int) {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, bin, append([]string{"--endpoint-url", s.url, "--region", region, "--output", "json"}, args...)...)
-	cmd.Env = append(cleanAWSEnv(), "AWS_ACCESS_KEY_ID="+keyID, "AWS_SECRET_ACCESS_KEY="+secret,
+	cmd.Env = append(cleanAWSEnv(), "AWS_ACCESS_KEY_ID="+c.keyID, "AWS_SECRET_ACCESS_KEY="+c.secret,
 		"AWS_CONFIG_FILE=/dev/null", "AWS_SHARED_CREDENTIALS_FILE=/dev/null", "AWS_PAGER=")
+	if c.token != "" {
+		cmd.Env = append(cmd.Env, "AWS_SESSION_TOKEN="+c.token)
+	}
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	err := cmd.Run()

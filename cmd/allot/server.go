@@ -11,8 +11,10 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/allot-dev/allot/internal/authz"
 	"github.com/allot-dev/allot/internal/bootstrap"
 	"github.com/allot-dev/allot/internal/cloudtrail"
+	"github.com/allot-dev/allot/internal/iam"
 	"github.com/allot-dev/allot/internal/server"
 	"github.com/allot-dev/allot/internal/store"
 	"github.com/allot-dev/allot/internal/sts"
@@ -111,16 +113,44 @@ func (c *serverCommand) run(ctx context.Context, stdout, stderr io.Writer) error
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
+	authorizer := authz.New(db, nil)
 	srv := server.New(db, server.Services{
-		STS:        &sts.Service{},
+		STS:        &sts.Service{DB: db, Authz: authorizer},
+		IAM:        &iam.Service{DB: db},
 		CloudTrail: &cloudtrail.Service{Store: db},
-	}, server.Config{MaxBodyBytes: c.maxBody, AccessLog: c.accessLog, Logger: log})
+	}, server.Config{MaxBodyBytes: c.maxBody, AccessLog: c.accessLog, Logger: log, Authorizer: authorizer})
+	go purgeSessions(ctx, db, log)
 	log.Info("allot listening", "addr", ln.Addr().String(), "database", db.Dialect())
 	if err := srv.Serve(ctx, ln, c.drain); err != nil {
 		return err
 	}
 	log.Info("allot stopped")
 	return nil
+}
+
+// purgeSessions deletes STS sessions a day after they expire, every ten minutes, until ctx
+// ends. Expired sessions are refused on use anyway; keeping them a day lets a late caller get
+// the expired-token error rather than an unknown-key one.
+func purgeSessions(ctx context.Context, db *store.DB, log *slog.Logger) {
+	tick := time.NewTicker(10 * time.Minute)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case now := <-tick.C:
+			err := db.Update(ctx, func(tx *store.Tx) error {
+				n, err := tx.DeleteExpiredSessions(ctx, now.Add(-24*time.Hour))
+				if n > 0 {
+					log.Info("purged expired sessions", "count", n)
+				}
+				return err
+			})
+			if err != nil && ctx.Err() == nil {
+				log.Warn("purging expired sessions failed", "err", err)
+			}
+		}
+	}
 }
 
 func newLogger(w io.Writer, format, level string) (*slog.Logger, error) {

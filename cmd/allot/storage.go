@@ -53,28 +53,41 @@ func (f *storageFlags) postgres() bool {
 	return strings.HasPrefix(f.database, "postgres://") || strings.HasPrefix(f.database, "postgresql://")
 }
 
-// open creates the data directory if needed, loads the master key and opens the database.
+// open loads the master key and opens the database. A server (opts.ReadOnly false) creates
+// the data directory and generates the master key on first start; read-only commands change
+// nothing and fail when there is nothing to read.
 func (f *storageFlags) open(ctx context.Context, log *slog.Logger, opts store.Options) (*store.DB, error) {
-	if err := os.MkdirAll(f.dataDir, 0o700); err != nil {
-		return nil, fmt.Errorf("create data directory: %w", err)
-	}
-	key, created, err := secrets.LoadKey(f.dataDir, f.masterKeyFile, f.masterKey)
-	if err != nil {
-		return nil, err
-	}
-	if created {
-		log.Info("generated master key", "path", filepath.Join(f.dataDir, "master.key"))
+	var key []byte
+	if opts.ReadOnly {
+		if !f.postgres() {
+			if _, err := os.Stat(f.dsn()); err != nil {
+				return nil, fmt.Errorf("no database at %s: %w", f.dsn(), err)
+			}
+		}
+		k, err := secrets.ReadKey(f.dataDir, f.masterKeyFile, f.masterKey)
+		if err != nil {
+			return nil, err
+		}
+		key = k
+	} else {
+		if err := os.MkdirAll(f.dataDir, 0o700); err != nil {
+			return nil, fmt.Errorf("create data directory: %w", err)
+		}
+		k, created, err := secrets.LoadKey(f.dataDir, f.masterKeyFile, f.masterKey)
+		if err != nil {
+			return nil, err
+		}
+		if created {
+			log.Info("generated master key", "path", filepath.Join(f.dataDir, secrets.KeyFile))
+		}
+		key = k
 	}
 	box, err := secrets.New(key)
 	if err != nil {
 		return nil, err
 	}
 	opts.Box, opts.Logger = box, log
-	db, err := store.Open(ctx, f.dsn(), opts)
-	if err != nil {
-		return nil, err
-	}
-	return db, nil
+	return store.Open(ctx, f.dsn(), opts)
 }
 
 func envOr(getenv func(string) string, name, def string) string {

@@ -2,7 +2,10 @@
 // assumed-role session. It is a leaf package shared by the request path, the services and audit.
 package identity
 
-import "strings"
+import (
+	"strings"
+	"time"
+)
 
 // Kind is the kind of principal, named as CloudTrail's userIdentity.type names it.
 type Kind string
@@ -27,6 +30,13 @@ type Principal struct {
 	RoleARN     string
 	RoleName    string
 	SessionName string
+
+	// Temporary-credential fields, set for every session (AssumeRole or GetSessionToken).
+	Temporary      bool
+	SessionPolicy  []string  // session policy documents that narrow the session
+	Tags           []Tag     // session tags
+	SourceIdentity string    //
+	IssuedAt       time.Time // when the session was created
 }
 
 // Root returns the root principal of an account.
@@ -70,4 +80,10 @@ func ValidAccountID(s string) bool {
 		}
 	}
 	return true
+}
+
+// Tag is a key-value tag of a principal or a session.
+type Tag struct {
+	Key   string
+	Value string
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/allot-dev/allot/internal/audit"
+	"github.com/allot-dev/allot/internal/authz"
 	"github.com/allot-dev/allot/internal/awserr"
 	"github.com/allot-dev/allot/internal/awsproto"
 	"github.com/allot-dev/allot/internal/identity"
@@ -30,10 +31,9 @@ type call struct {
 	opName    string     // the operation the client asked for, known or not
 	op        *Operation // nil until known
 	scope     *sigv4.Scope
-	principal *identity.Principal
+	principal *identity.Principal // who the access key belongs to, once looked up
 	pending   *audit.Pending
 	outcome   string
-	key       *store.AccessKey // the access key the request named, once looked up
 }
 
 type callKey struct{}
@@ -97,7 +97,6 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 		s.authFailed(ctx, w, r, c, err)
 		return
 	}
-	c.principal = principalOf(c.key)
 	if c.svc == nil && c.protocol == ProtocolJSON {
 		s.reject(w, c, awserr.New("UnknownOperationException", "X-Amz-Target %q names no service or operation this server provides.", r.Header.Get("X-Amz-Target")))
 		return
@@ -132,9 +131,13 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	c.pending.SetRequest(in)
+	ctx = authz.WithOrigin(ctx, authz.Origin{SourceIP: sourceIP(r), Region: c.scope.Region, Secure: r.TLS != nil})
 	if !c.op.Unauthorized {
-		if err := s.cfg.Authorizer.Authorize(ctx, c.principal, c.op.Action); err != nil {
-			c.outcome = outcomeDenied
+		req := &authz.Request{Principal: c.principal, Action: c.op.Action, Resource: "*"}
+		if c.op.Resource != nil {
+			req.Resource, req.ResourceAccount = c.op.Resource(ctx, c.principal, in)
+		}
+		if err := s.cfg.Authorizer.Authorize(ctx, req); err != nil {
 			s.fail(ctx, w, c, err)
 			return
 		}
@@ -158,9 +161,24 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// lookupKey finds the secret of an access key for the verifier and remembers the key in the
-// call, so that the principal is known without a second read.
+// lookupKey finds the secret of an access key (long-term, or an STS session's) for the
+// verifier and remembers who it belongs to in the call, so the principal is known without a
+// second read.
 func (s *Server) lookupKey(ctx context.Context, id string) (sigv4.Credentials, error) {
+	c, _ := ctx.Value(callKey{}).(*call)
+	if strings.HasPrefix(id, identity.TemporaryKeyPrefix) {
+		sess, err := s.db.Session(ctx, id)
+		if errors.Is(err, store.ErrNotFound) {
+			return sigv4.Credentials{}, sigv4.ErrUnknownAccessKey
+		}
+		if err != nil {
+			return sigv4.Credentials{}, err
+		}
+		if c != nil {
+			c.principal = sessionPrincipal(sess)
+		}
+		return sigv4.Credentials{SecretAccessKey: sess.Secret, SessionToken: sess.Token, Expires: sess.ExpiresAt}, nil
+	}
 	k, err := s.db.AccessKey(ctx, id)
 	if errors.Is(err, store.ErrNotFound) || err == nil && k.Status != "Active" {
 		return sigv4.Credentials{}, sigv4.ErrUnknownAccessKey
@@ -168,25 +186,53 @@ func (s *Server) lookupKey(ctx context.Context, id string) (sigv4.Credentials, e
 	if err != nil {
 		return sigv4.Credentials{}, err
 	}
-	if c, ok := ctx.Value(callKey{}).(*call); ok {
-		c.key = k
+	p := identity.Root(k.AccountID, k.ID)
+	if k.Kind == identity.KindIAMUser {
+		var u *store.User
+		err := s.db.View(ctx, func(tx *store.Tx) error {
+			var err error
+			u, err = tx.User(ctx, k.AccountID, k.UserName)
+			return err
+		})
+		if errors.Is(err, store.ErrNotFound) {
+			return sigv4.Credentials{}, sigv4.ErrUnknownAccessKey // the user was deleted
+		}
+		if err != nil {
+			return sigv4.Credentials{}, err
+		}
+		p = &identity.Principal{Kind: identity.KindIAMUser, AccountID: k.AccountID, ARN: u.ARN, PrincipalID: u.ID, UserName: u.Name, AccessKeyID: k.ID}
+	}
+	if c != nil {
+		c.principal = p
 	}
 	return sigv4.Credentials{SecretAccessKey: k.Secret}, nil
 }
 
-func principalOf(k *store.AccessKey) *identity.Principal {
-	switch k.Kind {
-	case identity.KindRoot:
-		return identity.Root(k.AccountID, k.ID)
-	default:
-		return &identity.Principal{
-			Kind:        k.Kind,
-			AccountID:   k.AccountID,
-			ARN:         "arn:aws:iam::" + k.AccountID + ":user/" + k.UserName,
-			UserName:    k.UserName,
-			AccessKeyID: k.ID,
-		}
+// sessionPrincipal returns the principal behind temporary credentials.
+func sessionPrincipal(s *store.Session) *identity.Principal {
+	p := &identity.Principal{
+		Kind:           s.Kind,
+		AccountID:      s.AccountID,
+		PrincipalID:    s.PrincipalID,
+		AccessKeyID:    s.AccessKeyID,
+		Temporary:      true,
+		SessionPolicy:  s.Policies,
+		Tags:           s.Tags,
+		SourceIdentity: s.SourceIdentity,
+		IssuedAt:       s.CreatedAt,
 	}
+	switch s.Kind {
+	case identity.KindAssumedRole:
+		p.ARN = "arn:aws:sts::" + s.AccountID + ":assumed-role/" + s.RoleName + "/" + s.SessionName
+		p.PrincipalID = s.PrincipalID + ":" + s.SessionName
+		p.RoleARN, p.RoleName, p.SessionName = s.RoleARN, s.RoleName, s.SessionName
+	case identity.KindIAMUser:
+		p.ARN = "arn:aws:iam::" + s.AccountID + ":user/" + s.UserName
+		p.UserName = s.UserName
+	default:
+		p.ARN = identity.RootARN(s.AccountID)
+	}
+	return p
 }
 
 // authFailed answers a request whose signature did not verify. When the request named a
@@ -201,8 +247,7 @@ func (s *Server) authFailed(ctx context.Context, w http.ResponseWriter, r *http.
 		return
 	}
 	e := &awserr.Error{Code: authCode(c.protocol, verr.Kind), Message: verr.Message}
-	if c.key != nil && c.svc != nil {
-		c.principal = principalOf(c.key)
+	if c.principal != nil && c.svc != nil {
 		c.pending = audit.NewPending(s.newEvent(r, c))
 		c.pending.SetError(e.Code, e.Message)
 		if err := s.record(ctx, c); err != nil {
@@ -230,6 +275,9 @@ func (s *Server) fail(ctx context.Context, w http.ResponseWriter, c *call, err e
 		e = &awserr.Error{Code: c.internalCode(), Message: "An internal error occurred. Request ID: " + c.requestID + "."}
 	}
 	e = protocolError(c.protocol, e)
+	if c.outcome == "" && (e.Code == "AccessDenied" || e.Code == "AccessDeniedException") {
+		c.outcome = outcomeDenied
+	}
 	if c.outcome == "" {
 		c.outcome = outcomeClientError
 		if awsproto.Status(e.Code) >= 500 {

@@ -38,10 +38,15 @@ type Operation struct {
 	Name     string
 	Action   string // IAM action, e.g. "sts:GetCallerIdentity"
 	ReadOnly bool   // CloudTrail readOnly; read-only calls are audited after they run
-	// Unauthorized marks operations no policy can deny (sts:GetCallerIdentity).
+	// Unauthorized marks operations the server does not authorise before running them: those no
+	// policy can deny (sts:GetCallerIdentity) and those that decide for themselves because a
+	// resource policy takes part (sts:AssumeRole and its trust policy).
 	Unauthorized bool
-	newInput     func() any // a pointer to the operation's zero input
-	run          func(ctx context.Context, caller *identity.Principal, in any) (any, error)
+	// Resource returns the ARN the operation acts on and the account that owns it ("" for the
+	// caller's), for resource-level permissions; nil means "*".
+	Resource func(ctx context.Context, caller *identity.Principal, in any) (arn, account string)
+	newInput func() any // a pointer to the operation's zero input
+	run      func(ctx context.Context, caller *identity.Principal, in any) (any, error)
 }
 
 // opFunc is the shape of every service operation.

@@ -3,12 +3,14 @@ package server
 import (
 	"github.com/allot-dev/allot/internal/awsproto"
 	"github.com/allot-dev/allot/internal/cloudtrail"
+	"github.com/allot-dev/allot/internal/iam"
 	"github.com/allot-dev/allot/internal/sts"
 )
 
 // Services are the domain services the server exposes.
 type Services struct {
 	STS        *sts.Service
+	IAM        *iam.Service
 	CloudTrail *cloudtrail.Service
 }
 
@@ -21,11 +23,13 @@ func services(s Services) []*Service {
 			XMLNamespace: awsproto.STSNamespace, EventSource: "sts.amazonaws.com", InternalCode: "InternalFailure",
 		},
 			unauthorized(op("GetCallerIdentity", "sts:GetCallerIdentity", true, s.STS.GetCallerIdentity)),
+			unauthorized(op("AssumeRole", "sts:AssumeRole", false, s.STS.AssumeRole)),
+			unauthorized(op("GetSessionToken", "sts:GetSessionToken", false, s.STS.GetSessionToken)),
 		),
 		newService(Service{
 			Name: "iam", Protocol: ProtocolQuery, SigningName: "iam", Version: "2010-05-08",
 			XMLNamespace: awsproto.IAMNamespace, EventSource: "iam.amazonaws.com", InternalCode: "ServiceFailure",
-		}),
+		}, iamOperations(s.IAM)...),
 		newService(Service{
 			Name: "license-manager", Protocol: ProtocolJSON, SigningName: "license-manager", TargetPrefix: "AWSLicenseManager",
 			EventSource: "license-manager.amazonaws.com", InternalCode: "ServerInternalException",

@@ -12,7 +12,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/allot-dev/allot/internal/identity"
+	"github.com/allot-dev/allot/internal/authz"
 	"github.com/allot-dev/allot/internal/sigv4"
 	"github.com/allot-dev/allot/internal/store"
 )
@@ -26,14 +26,14 @@ type Config struct {
 	AccessLog    bool             // log one line per API request
 	Logger       *slog.Logger     // slog.Default() when nil
 	Now          func() time.Time // time.Now when nil
-	// Authorizer decides whether a principal may perform an action; RootOnly when nil.
+	// Authorizer decides whether a call is allowed; required.
 	Authorizer Authorizer
 }
 
-// Authorizer decides whether a principal may perform an action. It returns nil to allow and
-// an error (an *awserr.Error with code AccessDenied) to deny.
+// Authorizer decides whether a call is allowed. It returns nil to allow and an error (an
+// *awserr.Error with code AccessDenied naming the cause) to deny.
 type Authorizer interface {
-	Authorize(ctx context.Context, p *identity.Principal, action string) error
+	Authorize(ctx context.Context, r *authz.Request) error
 }
 
 // Server serves every Allot API on one handler. Safe for concurrent use.
@@ -58,9 +58,6 @@ func New(db *store.DB, svcs Services, cfg Config) *Server {
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
-	}
-	if cfg.Authorizer == nil {
-		cfg.Authorizer = RootOnly{}
 	}
 	s := &Server{
 		cfg:      cfg,

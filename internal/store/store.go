@@ -26,6 +26,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	mrand "math/rand/v2"
 	"net/url"
 	"os"
 	"runtime"
@@ -34,6 +35,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgconn"
 	_ "github.com/jackc/pgx/v5/stdlib" // driver "pgx"
 	_ "modernc.org/sqlite"             // driver "sqlite"
 
@@ -374,8 +376,37 @@ func (db *DB) NodeID() string { return db.nodeID }
 // Once the writer has taken the request, Update waits for its outcome even if ctx ends: it
 // returns ctx.Err() only for a request that was never started. Statements inside fn are not
 // cancelled by ctx. A panic in fn is returned as an error. fn may run on another goroutine
-// and must not call Update (it would wait for itself).
+// and must not call Update (it would wait for itself). fn may run more than once: when
+// PostgreSQL picks its transaction as a deadlock victim, nothing of it was written and Update
+// runs it again (up to five times), so fn must derive everything it returns from tx.
 func (db *DB) Update(ctx context.Context, fn func(*Tx) error) error {
+	for attempt := 1; ; attempt++ {
+		err := db.update(ctx, fn)
+		if err == nil || attempt == maxAttempts || !Retryable(err) {
+			return err
+		}
+		// PostgreSQL chose this request as a deadlock victim; nothing of it was written.
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(time.Duration(attempt) * time.Duration(1+mrand.IntN(5)) * time.Millisecond):
+		}
+	}
+}
+
+// maxAttempts is how many times Update runs a request that keeps losing deadlocks.
+const maxAttempts = 5
+
+// Retryable reports whether err is a PostgreSQL deadlock or serialization failure. With
+// several group-commit writers, two batches can lock the rows of their requests in opposite
+// orders; PostgreSQL then fails one request's statement and the writer rolls that request
+// back alone. Nothing of it was written, so Update runs it again.
+func Retryable(err error) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && (pe.Code == "40P01" || pe.Code == "40001")
+}
+
+func (db *DB) update(ctx context.Context, fn func(*Tx) error) error {
 	if db.readOnly {
 		return ErrReadOnly
 	}

@@ -1,14 +1,27 @@
-// Package sts implements the parts of AWS Security Token Service that Allot serves.
+// Package sts implements the parts of AWS Security Token Service that Allot serves: who am I,
+// and temporary credentials for roles (AssumeRole) and users (GetSessionToken).
 package sts
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"fmt"
+	"regexp"
+	"time"
 
+	"github.com/allot-dev/allot/internal/authz"
+	"github.com/allot-dev/allot/internal/awserr"
 	"github.com/allot-dev/allot/internal/identity"
+	"github.com/allot-dev/allot/internal/store"
 )
 
-// Service answers STS operations. The zero value is ready to use.
-type Service struct{}
+// Service answers STS operations. Safe for concurrent use.
+type Service struct {
+	DB    *store.DB
+	Authz *authz.Authorizer
+	Now   func() time.Time
+}
 
 // GetCallerIdentityInput is the (empty) input of GetCallerIdentity.
 type GetCallerIdentityInput struct{}
@@ -28,4 +41,44 @@ func (s *Service) GetCallerIdentity(ctx context.Context, caller *identity.Princi
 		Account: caller.AccountID,
 		ARN:     caller.ARN,
 	}, nil
+}
+
+// Credentials are temporary security credentials.
+type Credentials struct {
+	AccessKeyID     string    `xml:"AccessKeyId" json:"AccessKeyId"`
+	SecretAccessKey string    `json:"SecretAccessKey"`
+	SessionToken    string    `json:"SessionToken"`
+	Expiration      time.Time `json:"Expiration"`
+}
+
+func (s *Service) now() time.Time {
+	if s.Now != nil {
+		return s.Now()
+	}
+	return time.Now()
+}
+
+// newSessionCredentials returns a fresh temporary key, secret and token.
+func newSessionCredentials() (keyID, secret, token string) {
+	var b [96]byte
+	rand.Read(b[:])
+	return identity.NewAccessKeyID(identity.TemporaryKeyPrefix), identity.NewSecretAccessKey(),
+		base64.StdEncoding.EncodeToString(b[:])
+}
+
+// validationError returns AWS's "1 validation error detected" ValidationError for one member.
+func validationError(member, value, constraint string) error {
+	return awserr.New("ValidationError", "1 validation error detected: Value '%s' at '%s' failed to satisfy constraint: %s",
+		value, member, constraint)
+}
+
+// checkString validates a string member's length and pattern.
+func checkString(member, value string, minLen, maxLen int, pattern *regexp.Regexp) error {
+	if n := len([]rune(value)); n < minLen || n > maxLen {
+		return validationError(member, value, fmt.Sprintf("Member must have length between %d and %d", minLen, maxLen))
+	}
+	if pattern != nil && !pattern.MatchString(value) {
+		return validationError(member, value, "Member must satisfy regular expression pattern: "+pattern.String())
+	}
+	return nil
 }

@@ -45,6 +45,7 @@ func Run(t *testing.T, open func(t testing.TB) *store.DB) {
 	t.Run("AuditWithChange", func(t *testing.T) { testAuditWithChange(t, open(t)) })
 	t.Run("AuditLookup", func(t *testing.T) { testAuditLookup(t, open(t)) })
 	t.Run("AuditLookupErrors", func(t *testing.T) { testAuditLookupErrors(t, open(t)) })
+	runIAM(t, open)
 }
 
 // Quiet returns a logger that drops everything, for tests whose failures log on purpose.

@@ -1,0 +1,241 @@
+// Package authz decides API calls: it gathers the caller's policies from the store, builds the
+// request context AWS's global condition keys describe, and asks the policy evaluator.
+package authz
+
+import (
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/allot-dev/allot/internal/awserr"
+	"github.com/allot-dev/allot/internal/identity"
+	"github.com/allot-dev/allot/internal/policy"
+	"github.com/allot-dev/allot/internal/store"
+)
+
+// Origin is where a request came from: the parts of the request context that the HTTP layer
+// knows and operations do not.
+type Origin struct {
+	SourceIP string
+	Region   string // the SigV4 credential scope's region
+	Secure   bool   // TLS was used
+}
+
+type originKey struct{}
+
+// WithOrigin returns a context carrying o; Decide fills a request's origin from it.
+func WithOrigin(ctx context.Context, o Origin) context.Context {
+	return context.WithValue(ctx, originKey{}, o)
+}
+
+// Request is one call to decide.
+type Request struct {
+	Principal       *identity.Principal
+	Action          string // "service:Operation"
+	Resource        string // ARN; "" means "*"
+	ResourceAccount string // owner of Resource; "" means the principal's account
+	// ResourcePolicy is the resource's resource-based policy, or a role's trust policy.
+	ResourcePolicy *policy.Document
+	Origin         *Origin             // nil: the Origin carried by the context
+	Context        map[string][]string // operation-specific condition keys (sts:ExternalId, …)
+	Time           time.Time           // zero: now
+}
+
+// Authorizer decides requests. Safe for concurrent use; it caches parsed policy documents.
+type Authorizer struct {
+	db   *store.DB
+	now  func() time.Time
+	docs docCache
+}
+
+// New returns an authorizer reading policies from db.
+func New(db *store.DB, now func() time.Time) *Authorizer {
+	if now == nil {
+		now = time.Now
+	}
+	return &Authorizer{db: db, now: now, docs: docCache{max: 4096}}
+}
+
+// Authorize returns nil when r is allowed and an AccessDenied *awserr.Error naming the cause
+// otherwise.
+func (a *Authorizer) Authorize(ctx context.Context, r *Request) error {
+	res, preq, err := a.Decide(ctx, r)
+	if err != nil {
+		return err
+	}
+	if res.Decision != policy.Allow {
+		return awserr.New("AccessDenied", "%s", res.Message(preq))
+	}
+	return nil
+}
+
+// Decide evaluates r and returns the result with the evaluator's request (for messages and
+// traces).
+func (a *Authorizer) Decide(ctx context.Context, r *Request) (*policy.Result, *policy.Request, error) {
+	p := r.Principal
+	pols, err := a.principalPolicies(ctx, p)
+	if err != nil {
+		return nil, nil, err
+	}
+	pols.Resource = r.ResourcePolicy
+	origin := r.Origin
+	if origin == nil {
+		if o, ok := ctx.Value(originKey{}).(Origin); ok {
+			origin = &o
+		} else {
+			origin = &Origin{}
+		}
+	}
+	now := r.Time
+	if now.IsZero() {
+		now = a.now()
+	}
+	resource := r.Resource
+	if resource == "" {
+		resource = "*"
+	}
+	req := &policy.Request{
+		Principal:       p,
+		Action:          r.Action,
+		Resource:        resource,
+		ResourceAccount: r.ResourceAccount,
+		Context:         a.context(r, origin, now),
+		Time:            now,
+	}
+	return policy.Evaluate(req, pols), req, nil
+}
+
+// Parse parses a policy document, caching the result by content.
+func (a *Authorizer) Parse(doc string, kind policy.Kind) (*policy.Document, error) {
+	return a.docs.parse(doc, kind, "")
+}
+
+// principalPolicies gathers the identity policies, boundary and session policies of p.
+func (a *Authorizer) principalPolicies(ctx context.Context, p *identity.Principal) (*policy.Policies, error) {
+	pols := &policy.Policies{}
+	var stored *store.PrincipalPolicies
+	var err error
+	switch p.Kind {
+	case identity.KindRoot:
+		return pols, nil
+	case identity.KindIAMUser:
+		stored, err = a.db.UserPolicies(ctx, p.AccountID, p.UserName)
+	case identity.KindAssumedRole:
+		stored, err = a.db.RolePolicies(ctx, p.AccountID, p.RoleName)
+	default:
+		return nil, fmt.Errorf("authz: unknown principal kind %q", p.Kind)
+	}
+	if errors.Is(err, store.ErrNotFound) {
+		// The user or role was deleted while its credentials were still in use: nothing allows.
+		return pols, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("authz: policies of %s: %w", p.ARN, err)
+	}
+	for _, t := range stored.Identity {
+		d, err := a.docs.parse(t.Document, policy.KindIdentity, t.Name)
+		if err != nil {
+			return nil, fmt.Errorf("authz: stored policy %s of %s: %w", t.Name, p.ARN, err)
+		}
+		pols.Identity = append(pols.Identity, d)
+	}
+	if stored.Boundary != nil {
+		d, err := a.docs.parse(stored.Boundary.Document, policy.KindIdentity, stored.Boundary.Name)
+		if err != nil {
+			return nil, fmt.Errorf("authz: boundary %s of %s: %w", stored.Boundary.Name, p.ARN, err)
+		}
+		pols.Boundary = d
+	}
+	for i, doc := range p.SessionPolicy {
+		d, err := a.docs.parse(doc, policy.KindSession, "session policy "+strconv.Itoa(i+1))
+		if err != nil {
+			return nil, fmt.Errorf("authz: session policy of %s: %w", p.ARN, err)
+		}
+		pols.Session = append(pols.Session, d)
+	}
+	return pols, nil
+}
+
+// context builds the global condition keys of a request.
+func (a *Authorizer) context(r *Request, o *Origin, now time.Time) map[string][]string {
+	p := r.Principal
+	c := make(map[string][]string, 16+len(r.Context))
+	set := func(k, v string) { c[strings.ToLower(k)] = []string{v} }
+	set("aws:PrincipalAccount", p.AccountID)
+	set("aws:userid", p.PrincipalID)
+	set("aws:CurrentTime", now.UTC().Format(time.RFC3339))
+	set("aws:EpochTime", strconv.FormatInt(now.Unix(), 10))
+	set("aws:SecureTransport", strconv.FormatBool(o.Secure))
+	if o.SourceIP != "" {
+		set("aws:SourceIp", o.SourceIP)
+	}
+	if o.Region != "" {
+		set("aws:RequestedRegion", o.Region)
+	}
+	switch p.Kind {
+	case identity.KindRoot:
+		set("aws:PrincipalArn", p.ARN)
+		set("aws:PrincipalType", "Account")
+	case identity.KindIAMUser:
+		set("aws:PrincipalArn", p.ARN)
+		set("aws:PrincipalType", "User")
+		set("aws:username", p.UserName)
+	case identity.KindAssumedRole:
+		set("aws:PrincipalArn", p.RoleARN)
+		set("aws:PrincipalType", "AssumedRole")
+	}
+	if p.Temporary {
+		set("aws:TokenIssueTime", p.IssuedAt.UTC().Format(time.RFC3339))
+		set("aws:MultiFactorAuthPresent", "false")
+		if p.SourceIdentity != "" {
+			set("aws:SourceIdentity", p.SourceIdentity)
+		}
+	}
+	for _, t := range p.Tags {
+		set("aws:PrincipalTag/"+t.Key, t.Value)
+	}
+	if r.ResourceAccount != "" {
+		set("aws:ResourceAccount", r.ResourceAccount)
+	} else {
+		set("aws:ResourceAccount", p.AccountID)
+	}
+	for k, v := range r.Context {
+		c[strings.ToLower(k)] = v
+	}
+	return c
+}
+
+// docCache keeps parsed policy documents by content. Stored policies change by being replaced,
+// so a document's text is its identity; the cache is cleared when it grows past max.
+type docCache struct {
+	mu   sync.Mutex
+	max  int
+	docs map[[32]byte]*policy.Document
+}
+
+func (c *docCache) parse(text string, kind policy.Kind, name string) (*policy.Document, error) {
+	key := sha256.Sum256([]byte(strconv.Itoa(int(kind)) + "\x00" + name + "\x00" + text))
+	c.mu.Lock()
+	d, ok := c.docs[key]
+	c.mu.Unlock()
+	if ok {
+		return d, nil
+	}
+	d, err := policy.Parse(text, kind)
+	if err != nil {
+		return nil, err
+	}
+	d.Name = name
+	c.mu.Lock()
+	if c.docs == nil || len(c.docs) >= c.max {
+		c.docs = make(map[[32]byte]*policy.Document, c.max)
+	}
+	c.docs[key] = d
+	c.mu.Unlock()
+	return d, nil
+}
