@@ -15,6 +15,7 @@ import (
 	"github.com/allot-dev/allot/internal/bootstrap"
 	"github.com/allot-dev/allot/internal/cloudtrail"
 	"github.com/allot-dev/allot/internal/iam"
+	"github.com/allot-dev/allot/internal/organizations"
 	"github.com/allot-dev/allot/internal/server"
 	"github.com/allot-dev/allot/internal/store"
 	"github.com/allot-dev/allot/internal/sts"
@@ -115,9 +116,10 @@ func (c *serverCommand) run(ctx context.Context, stdout, stderr io.Writer) error
 	}
 	authorizer := authz.New(db, nil)
 	srv := server.New(db, server.Services{
-		STS:        &sts.Service{DB: db, Authz: authorizer},
-		IAM:        &iam.Service{DB: db},
-		CloudTrail: &cloudtrail.Service{Store: db},
+		STS:           &sts.Service{DB: db, Authz: authorizer},
+		IAM:           &iam.Service{DB: db, SCPs: authorizer.SCPs},
+		Organizations: &organizations.Service{DB: db},
+		CloudTrail:    &cloudtrail.Service{Store: db},
 	}, server.Config{MaxBodyBytes: c.maxBody, AccessLog: c.accessLog, Logger: log, Authorizer: authorizer})
 	go purgeSessions(ctx, db, log)
 	log.Info("allot listening", "addr", ln.Addr().String(), "database", db.Dialect())

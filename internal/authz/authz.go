@@ -99,15 +99,71 @@ func (a *Authorizer) Decide(ctx context.Context, r *Request) (*policy.Result, *p
 	if resource == "" {
 		resource = "*"
 	}
+	org, err := a.db.OrgContext(ctx, p.AccountID)
+	if err != nil {
+		return nil, nil, fmt.Errorf("authz: organization of %s: %w", p.AccountID, err)
+	}
+	if pols.SCPs, err = a.scps(p, org); err != nil {
+		return nil, nil, err
+	}
+	c := a.context(r, origin, now)
+	if org.OrgID != "" {
+		c["aws:principalorgid"] = []string{org.OrgID}
+		c["aws:principalorgpaths"] = []string{org.Path}
+	}
+	if owner := r.ResourceAccount; owner != "" && owner != p.AccountID {
+		ro, err := a.db.OrgContext(ctx, owner)
+		if err != nil {
+			return nil, nil, fmt.Errorf("authz: organization of %s: %w", owner, err)
+		}
+		if ro.OrgID != "" {
+			c["aws:resourceorgid"] = []string{ro.OrgID}
+			c["aws:resourceorgpaths"] = []string{ro.Path}
+		}
+	} else if org.OrgID != "" {
+		c["aws:resourceorgid"] = []string{org.OrgID}
+		c["aws:resourceorgpaths"] = []string{org.Path}
+	}
 	req := &policy.Request{
 		Principal:       p,
 		Action:          r.Action,
 		Resource:        resource,
 		ResourceAccount: r.ResourceAccount,
-		Context:         a.context(r, origin, now),
+		Context:         c,
 		Time:            now,
 	}
 	return policy.Evaluate(req, pols), req, nil
+}
+
+// SCPs returns the service control policies that bound p, one list per level of its
+// account's organization path (root first), or nil when none apply: p's account is in no
+// organization or is its management account, SCPs are not enabled, or p is a service-linked
+// role.
+func (a *Authorizer) SCPs(ctx context.Context, p *identity.Principal) ([][]*policy.Document, error) {
+	org, err := a.db.OrgContext(ctx, p.AccountID)
+	if err != nil {
+		return nil, fmt.Errorf("authz: organization of %s: %w", p.AccountID, err)
+	}
+	return a.scps(p, org)
+}
+
+func (a *Authorizer) scps(p *identity.Principal, org *store.OrgContext) ([][]*policy.Document, error) {
+	if !org.SCPsEnabled || !policy.SCPsApply(p, org.ManagementAccount) {
+		return nil, nil
+	}
+	levels := make([][]*policy.Document, 0, len(org.Levels))
+	for _, level := range org.Levels {
+		docs := make([]*policy.Document, 0, len(level))
+		for _, t := range level {
+			d, err := a.docs.parse(t.Document, policy.KindSCP, t.Name)
+			if err != nil {
+				return nil, fmt.Errorf("authz: service control policy %s: %w", t.Name, err)
+			}
+			docs = append(docs, d)
+		}
+		levels = append(levels, docs)
+	}
+	return levels, nil
 }
 
 // Parse parses a policy document, caching the result by content.

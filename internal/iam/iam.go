@@ -21,7 +21,9 @@ import (
 
 	"github.com/allot-dev/allot/internal/audit"
 	"github.com/allot-dev/allot/internal/awserr"
+	"github.com/allot-dev/allot/internal/identity"
 	"github.com/allot-dev/allot/internal/pagetoken"
+	"github.com/allot-dev/allot/internal/policy"
 	"github.com/allot-dev/allot/internal/store"
 )
 
@@ -50,6 +52,11 @@ type Service struct {
 	DB *store.DB
 	// NewID returns a new unique ID with the given prefix; NewEntityID when nil.
 	NewID func(prefix string) string
+	// SCPs returns the service control policies that restrict a principal, one slice per level
+	// of its organization path (root first), or nil when none do (see policy.Policies.SCPs).
+	// SimulatePrincipalPolicy includes them and reports OrganizationsDecisionDetail. Nil: no
+	// organizations.
+	SCPs func(ctx context.Context, pr *identity.Principal) ([][]*policy.Document, error)
 }
 
 func (s *Service) newID(prefix string) string {

@@ -54,8 +54,9 @@ func sameResult(a, b *Result) bool {
 	return true
 }
 
-// FuzzParse: Parse never panics; a malformed document is an *Error; a parsed document re-parses
-// from Text() and from a re-encoding of its JSON to the same decisions.
+// FuzzParse: Parse never panics; a malformed document is an *Error; statements' positions point
+// at their braces; a parsed document re-parses from Text() and from a re-encoding of its JSON to
+// the same decisions.
 func FuzzParse(f *testing.F) {
 	for _, doc := range []string{
 		seedLicensePermissions, seedLicenseTrust, seedBucketPolicy, seedKeyPolicy, seedDynamoDB,
@@ -81,6 +82,14 @@ func FuzzParse(f *testing.F) {
 		again, err := Parse(d.Text(), kind)
 		if err != nil {
 			t.Fatalf("re-parse of Text(): %v", err)
+		}
+		for i, s := range d.Statements {
+			if doc[s.Start.Offset] != '{' || doc[s.End.Offset] != '}' || s.End.Offset <= s.Start.Offset {
+				t.Fatalf("Statement[%d] spans offsets %d to %d", i, s.Start.Offset, s.End.Offset)
+			}
+			if got := d.PositionAt(s.End.Offset); got != s.End {
+				t.Fatalf("Statement[%d].End = %+v, PositionAt says %+v", i, s.End, got)
+			}
 		}
 		// Re-encode the JSON (member order and spacing change, meaning does not).
 		dec := json.NewDecoder(bytes.NewReader([]byte(doc)))

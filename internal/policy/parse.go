@@ -25,6 +25,8 @@ type jnode struct {
 	str   string // string, number (its literal text) or bool ("true"/"false")
 	keys  []string
 	elems []*jnode // object member values (parallel to keys) or array elements
+	open  int      // objects: byte offsets of the opening { and the closing }
+	close int
 }
 
 func (k jkind) String() string {
@@ -59,7 +61,7 @@ func decodeValue(dec *json.Decoder) (*jnode, error) {
 	case json.Delim:
 		switch t {
 		case '{':
-			n := &jnode{kind: jObject}
+			n := &jnode{kind: jObject, open: int(dec.InputOffset()) - 1}
 			for dec.More() {
 				kt, err := dec.Token()
 				if err != nil {
@@ -74,6 +76,7 @@ func decodeValue(dec *json.Decoder) (*jnode, error) {
 				n.elems = append(n.elems, v)
 			}
 			_, err := dec.Token() // }
+			n.close = int(dec.InputOffset()) - 1
 			return n, err
 		case '[':
 			n := &jnode{kind: jArray}
@@ -176,11 +179,14 @@ func Parse(doc string, kind Kind) (*Document, error) {
 	}
 	d.Statements = make([]Statement, len(list))
 	sids := make(map[string]int)
+	lines := lineCounter{text: doc, line: 1}
 	for i, n := range list {
 		where := fmt.Sprintf("Statement[%d]", i)
 		if err := p.statement(&d.Statements[i], n, where); err != nil {
 			return nil, err
 		}
+		d.Statements[i].Start = lines.advance(n.open)
+		d.Statements[i].End = lines.advance(n.close)
 		if sid := d.Statements[i].Sid; sid != "" {
 			if j, dup := sids[sid]; dup {
 				return nil, malformed("%s.Sid: duplicate Sid %q (also in Statement[%d]); Statement IDs (SID) in a single policy must be unique", where, sid, j)

@@ -73,6 +73,9 @@ type Statement struct {
 	Principal    *Principals // resource and trust policies only
 	NotPrincipal *Principals // resource policies only
 	Condition    []Condition
+	// Start and End are where the statement is in the document's text: its opening { and its
+	// closing }.
+	Start, End Position
 
 	actions      []glob
 	notAction    bool

@@ -174,6 +174,23 @@ func iamOperations(s *iam.Service) []*Operation {
 		on(op("DeleteRolePermissionsBoundary", "iam:DeleteRolePermissionsBoundary", false, s.DeleteRolePermissionsBoundary), func(ctx context.Context, c *identity.Principal, in *iam.DeleteRolePermissionsBoundaryInput) string {
 			return role(ctx, c, in.RoleName)
 		}),
+
+		// The policy simulator: against the simulated user or role; custom policies against "*".
+		on(op("SimulatePrincipalPolicy", "iam:SimulatePrincipalPolicy", true, s.SimulatePrincipalPolicy), func(ctx context.Context, _ *identity.Principal, in *iam.SimulatePrincipalPolicyInput) string {
+			return in.PolicySourceARN
+		}),
+		op("SimulateCustomPolicy", "iam:SimulateCustomPolicy", true, s.SimulateCustomPolicy),
+
+		// Service-linked roles: against the role (a deletion task names its role).
+		on(op("CreateServiceLinkedRole", "iam:CreateServiceLinkedRole", false, s.CreateServiceLinkedRole), func(ctx context.Context, c *identity.Principal, in *iam.CreateServiceLinkedRoleInput) string {
+			return iam.ServiceLinkedRoleResource(c, in.AWSServiceName)
+		}),
+		on(op("DeleteServiceLinkedRole", "iam:DeleteServiceLinkedRole", false, s.DeleteServiceLinkedRole), func(ctx context.Context, c *identity.Principal, in *iam.DeleteServiceLinkedRoleInput) string {
+			return role(ctx, c, in.RoleName)
+		}),
+		on(op("GetServiceLinkedRoleDeletionStatus", "iam:GetServiceLinkedRoleDeletionStatus", true, s.GetServiceLinkedRoleDeletionStatus), func(ctx context.Context, c *identity.Principal, in *iam.GetServiceLinkedRoleDeletionStatusInput) string {
+			return iam.DeletionTaskRoleARN(c, in.DeletionTaskID)
+		}),
 	}
 }
 
