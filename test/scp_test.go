@@ -58,6 +58,12 @@ func TestSCP_DeniesMemberNotManagement(t *testing.T) {
 	if code != 1 || !strings.Contains(out, "with an explicit deny in a service control policy") {
 		t.Errorf("member role, license-manager:CheckoutLicense: exit %d\n%s", code, out)
 	}
+	mustCLI(t, s, cli, inMember.creds(), nil, "iam", "create-user", "--user-name", "dev")
+	mustCLI(t, s, cli, inMember.creds(), nil, "iam", "attach-user-policy", "--user-name", "dev", "--policy-arn", "arn:aws:iam::aws:policy/AdministratorAccess")
+	out, code = explain(t, s, "--principal", "arn:aws:iam::"+member+":user/dev", "--action", "license-manager:CheckoutLicense")
+	if code != 1 || !strings.Contains(out, "with an explicit deny in a service control policy") {
+		t.Errorf("member user, license-manager:CheckoutLicense: exit %d\n%s", code, out)
+	}
 	out, code = explain(t, s, "--principal", "arn:aws:iam::"+rootAccount+":user/admin", "--action", "license-manager:CheckoutLicense")
 	if code != 0 {
 		t.Errorf("management account admin, license-manager:CheckoutLicense: exit %d\n%s", code, out)
