@@ -74,7 +74,7 @@ func (s *Service) CreateAccessKey(ctx context.Context, caller *identity.Principa
 	if err := checkOptionalUserName(in.UserName); err != nil {
 		return nil, err
 	}
-	return update(ctx, s.DB, func(tx *store.Tx) (*CreateAccessKeyOutput, error) {
+	return store.Apply(ctx, s.DB, func(tx *store.Tx) (*CreateAccessKeyOutput, error) {
 		owner, err := keyOwnerOf(ctx, tx, caller, in.UserName)
 		if err != nil {
 			return nil, err
@@ -123,7 +123,7 @@ func (s *Service) ListAccessKeys(ctx context.Context, caller *identity.Principal
 	if err != nil {
 		return nil, err
 	}
-	return view(ctx, s.DB, func(tx *store.Tx) (*ListAccessKeysOutput, error) {
+	return store.Read(ctx, s.DB, func(tx *store.Tx) (*ListAccessKeysOutput, error) {
 		owner, err := keyOwnerOf(ctx, tx, caller, in.UserName)
 		if err != nil {
 			return nil, err
@@ -169,7 +169,7 @@ func (s *Service) UpdateAccessKey(ctx context.Context, caller *identity.Principa
 	default:
 		return nil, invalid("status", in.Status, "Member must satisfy enum value set: [Active, Expired, Inactive]")
 	}
-	return update(ctx, s.DB, func(tx *store.Tx) (*Empty, error) {
+	return store.Apply(ctx, s.DB, func(tx *store.Tx) (*Empty, error) {
 		if err := ownedKey(ctx, tx, caller, in.UserName, in.AccessKeyID); err != nil {
 			return nil, err
 		}
@@ -208,7 +208,7 @@ func (s *Service) DeleteAccessKey(ctx context.Context, caller *identity.Principa
 	if err := checkAccessKeyID("accessKeyId", in.AccessKeyID); err != nil {
 		return nil, err
 	}
-	return update(ctx, s.DB, func(tx *store.Tx) (*Empty, error) {
+	return store.Apply(ctx, s.DB, func(tx *store.Tx) (*Empty, error) {
 		if err := ownedKey(ctx, tx, caller, in.UserName, in.AccessKeyID); err != nil {
 			return nil, err
 		}

@@ -73,7 +73,7 @@ func (s *Service) attach(ctx context.Context, caller *identity.Principal, h hold
 	if err := checkPolicyARN("policyArn", arn, caller.AccountID); err != nil {
 		return nil, err
 	}
-	return update(ctx, s.DB, func(tx *store.Tx) (*Empty, error) {
+	return store.Apply(ctx, s.DB, func(tx *store.Tx) (*Empty, error) {
 		if err := h.exists(ctx, tx, caller.AccountID, name, true); err != nil {
 			return nil, err
 		}
@@ -121,7 +121,7 @@ func (s *Service) detach(ctx context.Context, caller *identity.Principal, h hold
 	if err := checkPolicyARN("policyArn", arn, caller.AccountID); err != nil {
 		return nil, err
 	}
-	return update(ctx, s.DB, func(tx *store.Tx) (*Empty, error) {
+	return store.Apply(ctx, s.DB, func(tx *store.Tx) (*Empty, error) {
 		if err := h.exists(ctx, tx, caller.AccountID, name, true); err != nil {
 			return nil, err
 		}
@@ -187,7 +187,7 @@ func (s *Service) listAttached(ctx context.Context, caller *identity.Principal, 
 	if err != nil {
 		return nil, err
 	}
-	return view(ctx, s.DB, func(tx *store.Tx) (*ListAttachedPoliciesOutput, error) {
+	return store.Read(ctx, s.DB, func(tx *store.Tx) (*ListAttachedPoliciesOutput, error) {
 		if err := h.exists(ctx, tx, caller.AccountID, name, false); err != nil {
 			return nil, err
 		}
@@ -244,7 +244,7 @@ func (s *Service) putBoundary(ctx context.Context, caller *identity.Principal, h
 	if err := checkBoundary("permissionsBoundary", arn, caller.AccountID); err != nil {
 		return nil, noSuchBoundaryFor(err, arn)
 	}
-	return update(ctx, s.DB, func(tx *store.Tx) (*Empty, error) {
+	return store.Apply(ctx, s.DB, func(tx *store.Tx) (*Empty, error) {
 		if err := h.exists(ctx, tx, caller.AccountID, name, true); err != nil {
 			return nil, err
 		}
@@ -285,7 +285,7 @@ func (s *Service) deleteBoundary(ctx context.Context, caller *identity.Principal
 	if err := checkName(h.member, name, h.max); err != nil {
 		return nil, err
 	}
-	return update(ctx, s.DB, func(tx *store.Tx) (*Empty, error) {
+	return store.Apply(ctx, s.DB, func(tx *store.Tx) (*Empty, error) {
 		if err := h.exists(ctx, tx, caller.AccountID, name, true); err != nil {
 			return nil, err
 		}

@@ -19,7 +19,6 @@ import (
 	"errors"
 	"strings"
 
-	"github.com/allot-dev/allot/internal/audit"
 	"github.com/allot-dev/allot/internal/awserr"
 	"github.com/allot-dev/allot/internal/identity"
 	"github.com/allot-dev/allot/internal/pagetoken"
@@ -111,38 +110,6 @@ func (d PolicyDocument) MarshalText() ([]byte, error) {
 
 // MarshalJSON returns the document as a JSON string, not encoded.
 func (d PolicyDocument) MarshalJSON() ([]byte, error) { return json.Marshal(string(d)) }
-
-// update runs fn in one store.Update and records its output as the audit event's response
-// inside the same transaction.
-func update[Out any](ctx context.Context, db *store.DB, fn func(tx *store.Tx) (*Out, error)) (*Out, error) {
-	var out *Out
-	err := db.Update(ctx, func(tx *store.Tx) error {
-		var err error
-		if out, err = fn(tx); err != nil {
-			return err
-		}
-		audit.PendingFrom(ctx).SetResponse(out)
-		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	return out, nil
-}
-
-// view runs fn in one store.View.
-func view[Out any](ctx context.Context, db *store.DB, fn func(tx *store.Tx) (*Out, error)) (*Out, error) {
-	var out *Out
-	err := db.View(ctx, func(tx *store.Tx) error {
-		var err error
-		out, err = fn(tx)
-		return err
-	})
-	if err != nil {
-		return nil, err
-	}
-	return out, nil
-}
 
 // Empty is the output of operations that return nothing but success.
 type Empty struct{}

@@ -66,7 +66,7 @@ func (s *Service) putInline(ctx context.Context, caller *identity.Principal, h h
 	if err != nil {
 		return nil, err
 	}
-	return update(ctx, s.DB, func(tx *store.Tx) (*Empty, error) {
+	return store.Apply(ctx, s.DB, func(tx *store.Tx) (*Empty, error) {
 		if err := h.exists(ctx, tx, caller.AccountID, entity, true); err != nil {
 			return nil, err
 		}
@@ -111,7 +111,7 @@ func (s *Service) GetUserPolicy(ctx context.Context, caller *identity.Principal,
 	if err := checkName("policyName", in.PolicyName, maxPolicyName); err != nil {
 		return nil, err
 	}
-	return view(ctx, s.DB, func(tx *store.Tx) (*GetUserPolicyOutput, error) {
+	return store.Read(ctx, s.DB, func(tx *store.Tx) (*GetUserPolicyOutput, error) {
 		u, err := tx.User(ctx, caller.AccountID, in.UserName)
 		if is(err, store.ErrNotFound) {
 			return nil, noSuchUser(in.UserName)
@@ -148,7 +148,7 @@ func (s *Service) GetRolePolicy(ctx context.Context, caller *identity.Principal,
 	if err := checkName("policyName", in.PolicyName, maxPolicyName); err != nil {
 		return nil, err
 	}
-	return view(ctx, s.DB, func(tx *store.Tx) (*GetRolePolicyOutput, error) {
+	return store.Read(ctx, s.DB, func(tx *store.Tx) (*GetRolePolicyOutput, error) {
 		r, err := role(ctx, tx, caller.AccountID, in.RoleName)
 		if err != nil {
 			return nil, err
@@ -199,7 +199,7 @@ func (s *Service) deleteInline(ctx context.Context, caller *identity.Principal, 
 	if err := checkName("policyName", name, maxPolicyName); err != nil {
 		return nil, err
 	}
-	return update(ctx, s.DB, func(tx *store.Tx) (*Empty, error) {
+	return store.Apply(ctx, s.DB, func(tx *store.Tx) (*Empty, error) {
 		if err := h.exists(ctx, tx, caller.AccountID, entity, true); err != nil {
 			return nil, err
 		}
@@ -255,7 +255,7 @@ func (s *Service) listInline(ctx context.Context, caller *identity.Principal, op
 	if err != nil {
 		return nil, err
 	}
-	return view(ctx, s.DB, func(tx *store.Tx) (*ListPolicyNamesOutput, error) {
+	return store.Read(ctx, s.DB, func(tx *store.Tx) (*ListPolicyNamesOutput, error) {
 		if err := h.exists(ctx, tx, caller.AccountID, entity, false); err != nil {
 			return nil, err
 		}

@@ -48,7 +48,7 @@ func (s *Service) CreatePolicy(ctx context.Context, caller *identity.Principal, 
 		ARN: store.PolicyARN(caller.AccountID, path, in.PolicyName), AccountID: caller.AccountID,
 		Name: in.PolicyName, Path: path, ID: s.newID(PolicyIDPrefix), Description: in.Description, Tags: tags,
 	}
-	return update(ctx, s.DB, func(tx *store.Tx) (*CreatePolicyOutput, error) {
+	return store.Apply(ctx, s.DB, func(tx *store.Tx) (*CreatePolicyOutput, error) {
 		p.CreatedAt = tx.Now()
 		err := tx.CreateManagedPolicy(ctx, p, in.PolicyDocument)
 		switch {
@@ -112,7 +112,7 @@ func (s *Service) GetPolicy(ctx context.Context, caller *identity.Principal, in 
 	if err := checkPolicyARN("policyArn", in.PolicyARN, caller.AccountID); err != nil {
 		return nil, err
 	}
-	return view(ctx, s.DB, func(tx *store.Tx) (*GetPolicyOutput, error) {
+	return store.Read(ctx, s.DB, func(tx *store.Tx) (*GetPolicyOutput, error) {
 		p, err := managedPolicy(ctx, tx, caller, in.PolicyARN)
 		if err != nil {
 			return nil, err
@@ -141,7 +141,7 @@ func (s *Service) GetPolicyVersion(ctx context.Context, caller *identity.Princip
 	if err := checkVersionID("versionId", in.VersionID); err != nil {
 		return nil, err
 	}
-	return view(ctx, s.DB, func(tx *store.Tx) (*GetPolicyVersionOutput, error) {
+	return store.Read(ctx, s.DB, func(tx *store.Tx) (*GetPolicyVersionOutput, error) {
 		if _, err := managedPolicy(ctx, tx, caller, in.PolicyARN); err != nil {
 			return nil, err
 		}
@@ -181,7 +181,7 @@ func (s *Service) CreatePolicyVersion(ctx context.Context, caller *identity.Prin
 	if err := checkManagedDocument("policyDocument", in.PolicyDocument); err != nil {
 		return nil, err
 	}
-	return update(ctx, s.DB, func(tx *store.Tx) (*CreatePolicyVersionOutput, error) {
+	return store.Apply(ctx, s.DB, func(tx *store.Tx) (*CreatePolicyVersionOutput, error) {
 		v, err := tx.CreatePolicyVersion(ctx, in.PolicyARN, in.PolicyDocument, in.SetAsDefault)
 		switch {
 		case is(err, store.ErrNotFound):
@@ -213,7 +213,7 @@ func (s *Service) DeletePolicyVersion(ctx context.Context, caller *identity.Prin
 	if err := checkVersionID("versionId", in.VersionID); err != nil {
 		return nil, err
 	}
-	return update(ctx, s.DB, func(tx *store.Tx) (*Empty, error) {
+	return store.Apply(ctx, s.DB, func(tx *store.Tx) (*Empty, error) {
 		if _, err := managedPolicy(ctx, tx, caller, in.PolicyARN); err != nil {
 			return nil, err
 		}
@@ -252,7 +252,7 @@ func (s *Service) ListPolicyVersions(ctx context.Context, caller *identity.Princ
 	if err != nil {
 		return nil, err
 	}
-	return view(ctx, s.DB, func(tx *store.Tx) (*ListPolicyVersionsOutput, error) {
+	return store.Read(ctx, s.DB, func(tx *store.Tx) (*ListPolicyVersionsOutput, error) {
 		if _, err := managedPolicy(ctx, tx, caller, in.PolicyARN); err != nil {
 			return nil, err
 		}
@@ -285,7 +285,7 @@ func (s *Service) SetDefaultPolicyVersion(ctx context.Context, caller *identity.
 	if err := checkVersionID("versionId", in.VersionID); err != nil {
 		return nil, err
 	}
-	return update(ctx, s.DB, func(tx *store.Tx) (*Empty, error) {
+	return store.Apply(ctx, s.DB, func(tx *store.Tx) (*Empty, error) {
 		if _, err := managedPolicy(ctx, tx, caller, in.PolicyARN); err != nil {
 			return nil, err
 		}
@@ -312,7 +312,7 @@ func (s *Service) DeletePolicy(ctx context.Context, caller *identity.Principal, 
 	if err := checkCustomerPolicy(caller, in.PolicyARN); err != nil {
 		return nil, err
 	}
-	return update(ctx, s.DB, func(tx *store.Tx) (*Empty, error) {
+	return store.Apply(ctx, s.DB, func(tx *store.Tx) (*Empty, error) {
 		err := tx.DeleteManagedPolicy(ctx, in.PolicyARN)
 		if is(err, store.ErrNotFound) {
 			return nil, noSuchPolicy(in.PolicyARN)
@@ -384,7 +384,7 @@ func (s *Service) ListPolicies(ctx context.Context, caller *identity.Principal, 
 		return nil, err
 	}
 	q.AfterName, q.AfterARN, q.Limit = p.pos.Name, p.pos.ARN, p.limit+1
-	return view(ctx, s.DB, func(tx *store.Tx) (*ListPoliciesOutput, error) {
+	return store.Read(ctx, s.DB, func(tx *store.Tx) (*ListPoliciesOutput, error) {
 		policies, err := tx.ManagedPolicies(ctx, caller.AccountID, q)
 		if err != nil {
 			return nil, err

@@ -46,7 +46,7 @@ func (s *Service) CreateRole(ctx context.Context, caller *identity.Principal, in
 		return nil, err
 	}
 	r.ID = s.newID(RoleIDPrefix)
-	return update(ctx, s.DB, func(tx *store.Tx) (*CreateRoleOutput, error) {
+	return store.Apply(ctx, s.DB, func(tx *store.Tx) (*CreateRoleOutput, error) {
 		role, err := insertRole(ctx, tx, r)
 		if err != nil {
 			return nil, err
@@ -158,7 +158,7 @@ func (s *Service) GetRole(ctx context.Context, caller *identity.Principal, in *G
 	if err := checkName("roleName", in.RoleName, maxRoleName); err != nil {
 		return nil, err
 	}
-	return view(ctx, s.DB, func(tx *store.Tx) (*GetRoleOutput, error) {
+	return store.Read(ctx, s.DB, func(tx *store.Tx) (*GetRoleOutput, error) {
 		r, err := role(ctx, tx, caller.AccountID, in.RoleName)
 		if err != nil {
 			return nil, err
@@ -215,7 +215,7 @@ func (s *Service) ListRoles(ctx context.Context, caller *identity.Principal, in 
 	if err != nil {
 		return nil, err
 	}
-	return view(ctx, s.DB, func(tx *store.Tx) (*ListRolesOutput, error) {
+	return store.Read(ctx, s.DB, func(tx *store.Tx) (*ListRolesOutput, error) {
 		roles, err := tx.Roles(ctx, caller.AccountID, store.ListQuery{PathPrefix: in.PathPrefix, After: p.pos.Name, Limit: p.limit + 1})
 		if err != nil {
 			return nil, err
@@ -246,7 +246,7 @@ func (s *Service) DeleteRole(ctx context.Context, caller *identity.Principal, in
 	if err := checkName("roleName", in.RoleName, maxRoleName); err != nil {
 		return nil, err
 	}
-	return update(ctx, s.DB, func(tx *store.Tx) (*Empty, error) {
+	return store.Apply(ctx, s.DB, func(tx *store.Tx) (*Empty, error) {
 		if _, err := modifiableRole(ctx, tx, caller.AccountID, in.RoleName); err != nil {
 			return nil, err
 		}
@@ -282,7 +282,7 @@ func (s *Service) UpdateRole(ctx context.Context, caller *identity.Principal, in
 	if err := checkMaxSession(in.MaxSessionDuration); err != nil {
 		return nil, err
 	}
-	return update(ctx, s.DB, func(tx *store.Tx) (*Empty, error) {
+	return store.Apply(ctx, s.DB, func(tx *store.Tx) (*Empty, error) {
 		r, err := modifiableRole(ctx, tx, caller.AccountID, in.RoleName)
 		if err != nil {
 			return nil, err
@@ -320,7 +320,7 @@ func (s *Service) UpdateRoleDescription(ctx context.Context, caller *identity.Pr
 	if err := checkDescription("description", in.Description); err != nil {
 		return nil, err
 	}
-	return update(ctx, s.DB, func(tx *store.Tx) (*UpdateRoleDescriptionOutput, error) {
+	return store.Apply(ctx, s.DB, func(tx *store.Tx) (*UpdateRoleDescriptionOutput, error) {
 		r, err := role(ctx, tx, caller.AccountID, in.RoleName)
 		if err != nil {
 			return nil, err
@@ -350,7 +350,7 @@ func (s *Service) UpdateAssumeRolePolicy(ctx context.Context, caller *identity.P
 	if err := checkTrustPolicy("policyDocument", in.PolicyDocument); err != nil {
 		return nil, err
 	}
-	return update(ctx, s.DB, func(tx *store.Tx) (*Empty, error) {
+	return store.Apply(ctx, s.DB, func(tx *store.Tx) (*Empty, error) {
 		r, err := modifiableRole(ctx, tx, caller.AccountID, in.RoleName)
 		if err != nil {
 			return nil, err

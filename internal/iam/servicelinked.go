@@ -154,7 +154,7 @@ func (s *Service) CreateServiceLinkedRole(ctx context.Context, caller *identity.
 		}
 		return nil, awserr.New(ErrInvalidInput, "Custom suffix is not allowed for %s.", in.AWSServiceName)
 	}
-	return update(ctx, s.DB, func(tx *store.Tx) (*CreateServiceLinkedRoleOutput, error) {
+	return store.Apply(ctx, s.DB, func(tx *store.Tx) (*CreateServiceLinkedRoleOutput, error) {
 		r, err := CreateServiceLinkedRoleTx(ctx, tx, caller.AccountID, in.AWSServiceName, in.Description)
 		if err != nil {
 			return nil, err
@@ -200,7 +200,7 @@ func (s *Service) DeleteServiceLinkedRole(ctx context.Context, caller *identity.
 	if err := checkName("roleName", in.RoleName, maxRoleName); err != nil {
 		return nil, err
 	}
-	return update(ctx, s.DB, func(tx *store.Tx) (*DeleteServiceLinkedRoleOutput, error) {
+	return store.Apply(ctx, s.DB, func(tx *store.Tx) (*DeleteServiceLinkedRoleOutput, error) {
 		// The organization first (as Organizations locks it before creating roles): trusted
 		// access cannot be enabled while the role is being deleted.
 		org, err := tx.LockOrganization(ctx, caller.AccountID)
@@ -312,7 +312,7 @@ func (s *Service) GetServiceLinkedRoleDeletionStatus(ctx context.Context, caller
 	if err := checkLength("deletionTaskId", in.DeletionTaskID, 1, 1000); err != nil {
 		return nil, err
 	}
-	return view(ctx, s.DB, func(tx *store.Tx) (*GetServiceLinkedRoleDeletionStatusOutput, error) {
+	return store.Read(ctx, s.DB, func(tx *store.Tx) (*GetServiceLinkedRoleDeletionStatusOutput, error) {
 		t, err := tx.SLRDeletionTask(ctx, caller.AccountID, in.DeletionTaskID)
 		if is(err, store.ErrNotFound) {
 			return nil, awserr.New(ErrNoSuchEntity, "The deletion task %s cannot be found.", in.DeletionTaskID)

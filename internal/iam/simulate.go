@@ -266,7 +266,7 @@ func (s *Service) sourcePolicies(ctx context.Context, caller *identity.Principal
 		// Allot has no groups; another account's entities are not the caller's to read.
 		return nil, notFound
 	}
-	return view(ctx, s.DB, func(tx *store.Tx) (*sourced, error) {
+	return store.Read(ctx, s.DB, func(tx *store.Tx) (*sourced, error) {
 		var out sourced
 		var stored *store.PrincipalPolicies
 		var path string

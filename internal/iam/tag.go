@@ -27,7 +27,7 @@ func (s *Service) tag(ctx context.Context, caller *identity.Principal, t store.E
 	if err != nil {
 		return nil, err
 	}
-	return update(ctx, s.DB, func(tx *store.Tx) (*Empty, error) {
+	return store.Apply(ctx, s.DB, func(tx *store.Tx) (*Empty, error) {
 		err := tx.TagEntity(ctx, t, caller.AccountID, name, st)
 		switch {
 		case is(err, store.ErrNotFound):
@@ -46,7 +46,7 @@ func (s *Service) untag(ctx context.Context, caller *identity.Principal, t store
 	if err := checkTagKeys("tagKeys", keys); err != nil {
 		return nil, err
 	}
-	return update(ctx, s.DB, func(tx *store.Tx) (*Empty, error) {
+	return store.Apply(ctx, s.DB, func(tx *store.Tx) (*Empty, error) {
 		err := tx.UntagEntity(ctx, t, caller.AccountID, name, keys)
 		if is(err, store.ErrNotFound) {
 			return nil, noSuchEntity(t, name)
@@ -64,7 +64,7 @@ func (s *Service) listTags(ctx context.Context, caller *identity.Principal, op s
 	if err != nil {
 		return nil, err
 	}
-	return view(ctx, s.DB, func(tx *store.Tx) (*ListTagsOutput, error) {
+	return store.Read(ctx, s.DB, func(tx *store.Tx) (*ListTagsOutput, error) {
 		tags, err := tx.EntityTags(ctx, t, caller.AccountID, name)
 		if is(err, store.ErrNotFound) {
 			return nil, noSuchEntity(t, name)

@@ -40,7 +40,7 @@ func (s *Service) CreateUser(ctx context.Context, caller *identity.Principal, in
 	if err != nil {
 		return nil, err
 	}
-	return update(ctx, s.DB, func(tx *store.Tx) (*CreateUserOutput, error) {
+	return store.Apply(ctx, s.DB, func(tx *store.Tx) (*CreateUserOutput, error) {
 		u := &store.User{
 			AccountID: caller.AccountID, Name: in.UserName, Path: path, ID: s.newID(UserIDPrefix),
 			PermissionsBoundary: in.PermissionsBoundary, CreatedAt: tx.Now(), Tags: tags,
@@ -87,7 +87,7 @@ func (s *Service) GetUser(ctx context.Context, caller *identity.Principal, in *G
 			return nil, err
 		}
 	}
-	return view(ctx, s.DB, func(tx *store.Tx) (*GetUserOutput, error) {
+	return store.Read(ctx, s.DB, func(tx *store.Tx) (*GetUserOutput, error) {
 		name := in.UserName
 		if name == "" {
 			switch caller.Kind {
@@ -138,7 +138,7 @@ func (s *Service) ListUsers(ctx context.Context, caller *identity.Principal, in 
 	if err != nil {
 		return nil, err
 	}
-	return view(ctx, s.DB, func(tx *store.Tx) (*ListUsersOutput, error) {
+	return store.Read(ctx, s.DB, func(tx *store.Tx) (*ListUsersOutput, error) {
 		users, err := tx.Users(ctx, caller.AccountID, store.ListQuery{PathPrefix: in.PathPrefix, After: p.pos.Name, Limit: p.limit + 1})
 		if err != nil {
 			return nil, err
@@ -169,7 +169,7 @@ func (s *Service) DeleteUser(ctx context.Context, caller *identity.Principal, in
 	if err := checkName("userName", in.UserName, maxUserName); err != nil {
 		return nil, err
 	}
-	return update(ctx, s.DB, func(tx *store.Tx) (*Empty, error) {
+	return store.Apply(ctx, s.DB, func(tx *store.Tx) (*Empty, error) {
 		err := tx.DeleteUser(ctx, caller.AccountID, in.UserName)
 		if is(err, store.ErrNotFound) {
 			return nil, noSuchUser(in.UserName)

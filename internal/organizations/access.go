@@ -36,7 +36,7 @@ func (s *Service) EnableAWSServiceAccess(ctx context.Context, caller *identity.P
 	if err := checkString("ServicePrincipal", in.ServicePrincipal, true, 1, 128, principalPattern); err != nil {
 		return nil, err
 	}
-	return update(ctx, s.DB, func(tx *store.Tx) (*Empty, error) {
+	return store.Apply(ctx, s.DB, func(tx *store.Tx) (*Empty, error) {
 		o, err := managed(ctx, tx, caller, "EnableAWSServiceAccess", true)
 		if err != nil {
 			return nil, err
@@ -97,7 +97,7 @@ func (s *Service) DisableAWSServiceAccess(ctx context.Context, caller *identity.
 	if err := checkString("ServicePrincipal", in.ServicePrincipal, true, 1, 128, principalPattern); err != nil {
 		return nil, err
 	}
-	return update(ctx, s.DB, func(tx *store.Tx) (*Empty, error) {
+	return store.Apply(ctx, s.DB, func(tx *store.Tx) (*Empty, error) {
 		o, err := managed(ctx, tx, caller, "DisableAWSServiceAccess", true)
 		if err != nil {
 			return nil, err

@@ -61,7 +61,7 @@ func (s *Service) CreateAccount(ctx context.Context, caller *identity.Principal,
 	if err != nil {
 		return nil, err
 	}
-	return update(ctx, s.DB, func(tx *store.Tx) (*CreateAccountOutput, error) {
+	return store.Apply(ctx, s.DB, func(tx *store.Tx) (*CreateAccountOutput, error) {
 		o, err := managed(ctx, tx, caller, "CreateAccount", true)
 		if err != nil {
 			return nil, err
@@ -360,7 +360,7 @@ func (s *Service) MoveAccount(ctx context.Context, caller *identity.Principal, i
 	if err := checkTargetID("DestinationParentId", in.DestinationParentID, parentIDPattern); err != nil {
 		return nil, err
 	}
-	return update(ctx, s.DB, func(tx *store.Tx) (*Empty, error) {
+	return store.Apply(ctx, s.DB, func(tx *store.Tx) (*Empty, error) {
 		o, err := managed(ctx, tx, caller, "MoveAccount", true)
 		if err != nil {
 			return nil, err

@@ -30,7 +30,7 @@ func (s *Service) CreateOrganization(ctx context.Context, caller *identity.Princ
 	if featureSet == "" {
 		featureSet = FeatureSetAll
 	}
-	return update(ctx, s.DB, func(tx *store.Tx) (*CreateOrganizationOutput, error) {
+	return store.Apply(ctx, s.DB, func(tx *store.Tx) (*CreateOrganizationOutput, error) {
 		o := &store.Organization{
 			ID: newOrgID(), ManagementAccount: caller.AccountID, FeatureSet: featureSet, RootID: newRootID(), CreatedAt: tx.Now(),
 		}
@@ -61,7 +61,7 @@ type DescribeOrganizationOutput struct {
 // DescribeOrganization returns the organization of the caller's account; member accounts may
 // call it. Errors: AWSOrganizationsNotInUseException.
 func (s *Service) DescribeOrganization(ctx context.Context, caller *identity.Principal, _ *DescribeOrganizationInput) (*DescribeOrganizationOutput, error) {
-	return view(ctx, s.DB, func(tx *store.Tx) (*DescribeOrganizationOutput, error) {
+	return store.Read(ctx, s.DB, func(tx *store.Tx) (*DescribeOrganizationOutput, error) {
 		o, err := organization(ctx, tx, caller, false)
 		if err != nil {
 			return nil, err
@@ -77,7 +77,7 @@ type DeleteOrganizationInput struct{}
 // besides the management account, with its OUs and policies. Errors:
 // AWSOrganizationsNotInUseException, AccessDeniedException, OrganizationNotEmptyException.
 func (s *Service) DeleteOrganization(ctx context.Context, caller *identity.Principal, _ *DeleteOrganizationInput) (*Empty, error) {
-	return update(ctx, s.DB, func(tx *store.Tx) (*Empty, error) {
+	return store.Apply(ctx, s.DB, func(tx *store.Tx) (*Empty, error) {
 		o, err := managed(ctx, tx, caller, "DeleteOrganization", true)
 		if err != nil {
 			return nil, err
@@ -148,7 +148,7 @@ func (s *Service) EnablePolicyType(ctx context.Context, caller *identity.Princip
 	if err := checkPolicyType("PolicyType", in.PolicyType); err != nil {
 		return nil, err
 	}
-	return update(ctx, s.DB, func(tx *store.Tx) (*EnablePolicyTypeOutput, error) {
+	return store.Apply(ctx, s.DB, func(tx *store.Tx) (*EnablePolicyTypeOutput, error) {
 		o, err := s.managedRoot(ctx, tx, caller, "EnablePolicyType", in.RootID)
 		if err != nil {
 			return nil, err
@@ -192,7 +192,7 @@ func (s *Service) DisablePolicyType(ctx context.Context, caller *identity.Princi
 	if err := checkPolicyType("PolicyType", in.PolicyType); err != nil {
 		return nil, err
 	}
-	return update(ctx, s.DB, func(tx *store.Tx) (*EnablePolicyTypeOutput, error) {
+	return store.Apply(ctx, s.DB, func(tx *store.Tx) (*EnablePolicyTypeOutput, error) {
 		o, err := s.managedRoot(ctx, tx, caller, "DisablePolicyType", in.RootID)
 		if err != nil {
 			return nil, err

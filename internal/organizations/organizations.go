@@ -23,7 +23,6 @@ import (
 	"strconv"
 	"unicode/utf8"
 
-	"github.com/allot-dev/allot/internal/audit"
 	"github.com/allot-dev/allot/internal/awserr"
 	"github.com/allot-dev/allot/internal/identity"
 	"github.com/allot-dev/allot/internal/pagetoken"
@@ -135,38 +134,6 @@ func (s *Service) newAccountID() string {
 
 // Empty is the output of operations that return nothing but success.
 type Empty struct{}
-
-// update runs fn in one store.Update and records its output as the audit event's response
-// inside the same transaction.
-func update[Out any](ctx context.Context, db *store.DB, fn func(tx *store.Tx) (*Out, error)) (*Out, error) {
-	var out *Out
-	err := db.Update(ctx, func(tx *store.Tx) error {
-		var err error
-		if out, err = fn(tx); err != nil {
-			return err
-		}
-		audit.PendingFrom(ctx).SetResponse(out)
-		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	return out, nil
-}
-
-// view runs fn in one store.View.
-func view[Out any](ctx context.Context, db *store.DB, fn func(tx *store.Tx) (*Out, error)) (*Out, error) {
-	var out *Out
-	err := db.View(ctx, func(tx *store.Tx) error {
-		var err error
-		out, err = fn(tx)
-		return err
-	})
-	if err != nil {
-		return nil, err
-	}
-	return out, nil
-}
 
 // organization returns the caller's organization (locked in an Update), or
 // AWSOrganizationsNotInUseException.

@@ -38,7 +38,7 @@ func (s *Service) CreateOrganizationalUnit(ctx context.Context, caller *identity
 	if err != nil {
 		return nil, err
 	}
-	return update(ctx, s.DB, func(tx *store.Tx) (*OrganizationalUnitOutput, error) {
+	return store.Apply(ctx, s.DB, func(tx *store.Tx) (*OrganizationalUnitOutput, error) {
 		o, err := managed(ctx, tx, caller, "CreateOrganizationalUnit", true)
 		if err != nil {
 			return nil, err
@@ -124,7 +124,7 @@ func (s *Service) UpdateOrganizationalUnit(ctx context.Context, caller *identity
 	if err := checkString("Name", in.Name, false, 1, 128, nil); err != nil {
 		return nil, err
 	}
-	return update(ctx, s.DB, func(tx *store.Tx) (*OrganizationalUnitOutput, error) {
+	return store.Apply(ctx, s.DB, func(tx *store.Tx) (*OrganizationalUnitOutput, error) {
 		o, err := managed(ctx, tx, caller, "UpdateOrganizationalUnit", true)
 		if err != nil {
 			return nil, err
@@ -163,7 +163,7 @@ func (s *Service) DeleteOrganizationalUnit(ctx context.Context, caller *identity
 	if err := checkTargetID("OrganizationalUnitId", in.OrganizationalUnitID, ouIDPattern); err != nil {
 		return nil, err
 	}
-	return update(ctx, s.DB, func(tx *store.Tx) (*Empty, error) {
+	return store.Apply(ctx, s.DB, func(tx *store.Tx) (*Empty, error) {
 		o, err := managed(ctx, tx, caller, "DeleteOrganizationalUnit", true)
 		if err != nil {
 			return nil, err

@@ -47,7 +47,7 @@ func (s *Service) CreatePolicy(ctx context.Context, caller *identity.Principal, 
 	if err != nil {
 		return nil, err
 	}
-	return update(ctx, s.DB, func(tx *store.Tx) (*PolicyOutput, error) {
+	return store.Apply(ctx, s.DB, func(tx *store.Tx) (*PolicyOutput, error) {
 		o, err := managed(ctx, tx, caller, "CreatePolicy", true)
 		if err != nil {
 			return nil, err
@@ -164,7 +164,7 @@ func (s *Service) UpdatePolicy(ctx context.Context, caller *identity.Principal, 
 			return nil, err
 		}
 	}
-	return update(ctx, s.DB, func(tx *store.Tx) (*PolicyOutput, error) {
+	return store.Apply(ctx, s.DB, func(tx *store.Tx) (*PolicyOutput, error) {
 		o, err := managed(ctx, tx, caller, "UpdatePolicy", true)
 		if err != nil {
 			return nil, err
@@ -211,7 +211,7 @@ func (s *Service) DeletePolicy(ctx context.Context, caller *identity.Principal, 
 	if err := checkPolicyID("PolicyId", in.PolicyID); err != nil {
 		return nil, err
 	}
-	return update(ctx, s.DB, func(tx *store.Tx) (*Empty, error) {
+	return store.Apply(ctx, s.DB, func(tx *store.Tx) (*Empty, error) {
 		o, err := managed(ctx, tx, caller, "DeletePolicy", true)
 		if err != nil {
 			return nil, err
@@ -293,7 +293,7 @@ func (s *Service) AttachPolicy(ctx context.Context, caller *identity.Principal, 
 	if err := checkTargetID("TargetId", in.TargetID, targetIDPattern); err != nil {
 		return nil, err
 	}
-	return update(ctx, s.DB, func(tx *store.Tx) (*Empty, error) {
+	return store.Apply(ctx, s.DB, func(tx *store.Tx) (*Empty, error) {
 		o, p, err := s.policyAndTarget(ctx, tx, caller, "AttachPolicy", in.PolicyID, in.TargetID)
 		if err != nil {
 			return nil, err
@@ -326,7 +326,7 @@ func (s *Service) DetachPolicy(ctx context.Context, caller *identity.Principal, 
 	if err := checkTargetID("TargetId", in.TargetID, targetIDPattern); err != nil {
 		return nil, err
 	}
-	return update(ctx, s.DB, func(tx *store.Tx) (*Empty, error) {
+	return store.Apply(ctx, s.DB, func(tx *store.Tx) (*Empty, error) {
 		o, p, err := s.policyAndTarget(ctx, tx, caller, "DetachPolicy", in.PolicyID, in.TargetID)
 		if err != nil {
 			return nil, err

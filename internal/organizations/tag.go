@@ -84,7 +84,7 @@ func (s *Service) TagResource(ctx context.Context, caller *identity.Principal, i
 	if err != nil {
 		return nil, err
 	}
-	return update(ctx, s.DB, func(tx *store.Tx) (*Empty, error) {
+	return store.Apply(ctx, s.DB, func(tx *store.Tx) (*Empty, error) {
 		o, err := managed(ctx, tx, caller, "TagResource", true)
 		if err != nil {
 			return nil, err
@@ -124,7 +124,7 @@ func (s *Service) UntagResource(ctx context.Context, caller *identity.Principal,
 			return nil, err
 		}
 	}
-	return update(ctx, s.DB, func(tx *store.Tx) (*Empty, error) {
+	return store.Apply(ctx, s.DB, func(tx *store.Tx) (*Empty, error) {
 		o, err := managed(ctx, tx, caller, "UntagResource", true)
 		if err != nil {
 			return nil, err
