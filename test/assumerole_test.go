@@ -13,7 +13,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
+	ststypes "github.com/aws/aws-sdk-go-v2/service/sts/types"
 	"github.com/aws/smithy-go"
 
 	"github.com/allot-dev/allot/internal/identity"
@@ -331,5 +333,73 @@ func TestExpiredSession(t *testing.T) {
 	_, err = cloudtrail.NewFromConfig(cfg).LookupEvents(ctx, &cloudtrail.LookupEventsInput{})
 	if got := errorCode(err); got != "ExpiredTokenException" {
 		t.Errorf("CloudTrail with an expired session: %v, want ExpiredTokenException", err)
+	}
+}
+
+// TestAssumeRole_TransitiveTags checks session tags through role chaining: a transitive tag
+// set on the first session reaches the second, where conditions on aws:PrincipalTag see it,
+// and it cannot be overridden.
+func TestAssumeRole_TransitiveTags(t *testing.T) {
+	s := startServer(t, serverOptions{})
+	ctx := context.Background()
+	admin := iam.NewFromConfig(s.awsConfig(rootKeyID, rootSecret))
+	trust := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::` + rootAccount + `:root"},"Action":["sts:AssumeRole","sts:TagSession"]}]}`
+	for _, name := range []string{"First", "Second"} {
+		if _, err := admin.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String(name), AssumeRolePolicyDocument: aws.String(trust)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mustPut := func(role, doc string) {
+		t.Helper()
+		if _, err := admin.PutRolePolicy(ctx, &iam.PutRolePolicyInput{RoleName: aws.String(role), PolicyName: aws.String("p"), PolicyDocument: aws.String(doc)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mustPut("First", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["sts:AssumeRole","sts:TagSession"],"Resource":"*"}]}`)
+	mustPut("Second", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"cloudtrail:LookupEvents","Resource":"*","Condition":{"StringEquals":{"aws:PrincipalTag/team":"blue"}}}]}`)
+	if _, err := admin.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String("u")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := admin.PutUserPolicy(ctx, &iam.PutUserPolicyInput{UserName: aws.String("u"), PolicyName: aws.String("p"),
+		PolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["sts:AssumeRole","sts:TagSession"],"Resource":"*"}]}`)}); err != nil {
+		t.Fatal(err)
+	}
+	key, err := admin.CreateAccessKey(ctx, &iam.CreateAccessKeyInput{UserName: aws.String("u")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	user := sts.NewFromConfig(s.awsConfig(*key.AccessKey.AccessKeyId, *key.AccessKey.SecretAccessKey))
+	sessionClient := func(c *ststypes.Credentials) aws.Config {
+		cfg := s.awsConfig("", "")
+		cfg.Credentials = credentials.NewStaticCredentialsProvider(*c.AccessKeyId, *c.SecretAccessKey, *c.SessionToken)
+		return cfg
+	}
+	role := func(name string) *string { return aws.String("arn:aws:iam::" + rootAccount + ":role/" + name) }
+
+	first, err := user.AssumeRole(ctx, &sts.AssumeRoleInput{RoleArn: role("First"), RoleSessionName: aws.String("one"),
+		Tags: []ststypes.Tag{{Key: aws.String("team"), Value: aws.String("blue")}}, TransitiveTagKeys: []string{"team"}})
+	if err != nil {
+		t.Fatalf("AssumeRole First with a transitive tag: %v", err)
+	}
+	chained := sts.NewFromConfig(sessionClient(first.Credentials))
+	second, err := chained.AssumeRole(ctx, &sts.AssumeRoleInput{RoleArn: role("Second"), RoleSessionName: aws.String("two")})
+	if err != nil {
+		t.Fatalf("AssumeRole Second from the First session: %v", err)
+	}
+	if _, err := cloudtrail.NewFromConfig(sessionClient(second.Credentials)).LookupEvents(ctx, &cloudtrail.LookupEventsInput{}); err != nil {
+		t.Errorf("LookupEvents with the inherited team=blue tag: %v", err)
+	}
+	_, err = chained.AssumeRole(ctx, &sts.AssumeRoleInput{RoleArn: role("Second"), RoleSessionName: aws.String("three"),
+		Tags: []ststypes.Tag{{Key: aws.String("team"), Value: aws.String("red")}}})
+	if got := errorCode(err); got != "InvalidParameterValue" {
+		t.Errorf("overriding a transitive tag: %v, want InvalidParameterValue", err)
+	}
+	// Without the tag, the condition does not hold.
+	plain, err := user.AssumeRole(ctx, &sts.AssumeRoleInput{RoleArn: role("Second"), RoleSessionName: aws.String("four")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cloudtrail.NewFromConfig(sessionClient(plain.Credentials)).LookupEvents(ctx, &cloudtrail.LookupEventsInput{}); errorCode(err) != "AccessDeniedException" {
+		t.Errorf("LookupEvents without the tag: %v, want AccessDeniedException", err)
 	}
 }

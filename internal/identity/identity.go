@@ -1,5 +1,5 @@
 // Package identity describes who signed a request: an account's root, an IAM user or an
-// assumed-role session. It is a leaf package shared by the request path, the services and audit.
+// assumed-role session; and the web identity that AssumeRoleWithWebIdentity decides for. It is a leaf package shared by the request path, the services and audit.
 package identity
 
 import (
@@ -15,6 +15,12 @@ const (
 	KindRoot        Kind = "Root"
 	KindIAMUser     Kind = "IAMUser"
 	KindAssumedRole Kind = "AssumedRole"
+	// KindWebIdentity is the user of an OpenID Connect provider, as AssumeRoleWithWebIdentity's
+	// trust policy sees it. It signs no request and has no policies of its own: its AccountID
+	// is the role's (where its provider is registered), its ARN and FederatedProvider the
+	// provider's ARN, its PrincipalID "URL:aud:sub" and its UserName the token's subject, as
+	// CloudTrail's WebIdentityUser shows them.
+	KindWebIdentity Kind = "WebIdentityUser"
 )
 
 // Principal is an authenticated caller. The zero value is not a valid principal.
@@ -37,6 +43,11 @@ type Principal struct {
 	Tags           []Tag     // session tags
 	SourceIdentity string    //
 	IssuedAt       time.Time // when the session was created
+
+	// FederatedProvider is the identity provider's ARN of a KindWebIdentity principal and of
+	// the sessions AssumeRoleWithWebIdentity created (aws:FederatedProvider); "" otherwise.
+	// Only a KindWebIdentity principal matches a policy's {"Federated": …} principal.
+	FederatedProvider string
 }
 
 // Root returns the root principal of an account.
@@ -86,4 +97,7 @@ func ValidAccountID(s string) bool {
 type Tag struct {
 	Key   string
 	Value string
+	// Transitive marks a session tag that passes on to sessions this session creates by
+	// assuming further roles (role chaining), where it cannot be overridden.
+	Transitive bool `json:",omitempty"`
 }

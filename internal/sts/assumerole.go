@@ -203,8 +203,9 @@ func (s *Service) AssumeRole(ctx context.Context, caller *identity.Principal, in
 	} else {
 		sess.SourceIdentity = caller.SourceIdentity // a source identity survives role chaining
 	}
-	for _, t := range in.Tags {
-		sess.Tags = append(sess.Tags, identity.Tag{Key: t.Key, Value: t.Value})
+	sess.Tags, err = sessionTags(caller, in)
+	if err != nil {
+		return nil, err
 	}
 	out := &AssumeRoleOutput{
 		Credentials: Credentials{AccessKeyID: keyID, SecretAccessKey: secret, SessionToken: token, Expiration: sess.ExpiresAt},
@@ -302,6 +303,37 @@ func validateAssumeRole(in *AssumeRoleInput) error {
 		return awserr.New("InvalidParameterValue", "MFA devices are not supported by this server: omit SerialNumber and TokenCode.")
 	}
 	return nil
+}
+
+// sessionTags returns the tags of a new session: the caller's transitive session tags, which
+// carry over in role chaining and cannot be overridden, then the requested tags, transitive
+// when TransitiveTagKeys names them.
+func sessionTags(caller *identity.Principal, in *AssumeRoleInput) ([]identity.Tag, error) {
+	requested := make(map[string]bool, len(in.Tags))
+	for _, t := range in.Tags {
+		requested[strings.ToLower(t.Key)] = true
+	}
+	transitive := make(map[string]bool, len(in.TransitiveTagKeys))
+	for _, k := range in.TransitiveTagKeys {
+		if !requested[strings.ToLower(k)] {
+			return nil, awserr.New("InvalidParameterValue", "The transitive tag key %s is not among the session tags of this request.", k)
+		}
+		transitive[strings.ToLower(k)] = true
+	}
+	var tags []identity.Tag
+	for _, t := range caller.Tags {
+		if !t.Transitive {
+			continue
+		}
+		if requested[strings.ToLower(t.Key)] {
+			return nil, awserr.New("InvalidParameterValue", "The session tag %s is a transitive tag of the calling session and cannot be overridden.", t.Key)
+		}
+		tags = append(tags, t)
+	}
+	for _, t := range in.Tags {
+		tags = append(tags, identity.Tag{Key: t.Key, Value: t.Value, Transitive: transitive[strings.ToLower(t.Key)]})
+	}
+	return tags, nil
 }
 
 // assumeRoleContext returns the sts: and request-tag condition keys of an AssumeRole call.
