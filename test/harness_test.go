@@ -68,6 +68,7 @@ type serverOptions struct {
 	database  string   // --database DSN; SQLite in the data dir when empty
 	env       []string // extra environment; root credentials from the constants unless noRootEnv
 	noRootEnv bool
+	args      []string // extra `allot server` flags
 }
 
 // startServer runs `allot server` on a free port and waits until /healthz answers.
@@ -80,6 +81,7 @@ func startServer(t testing.TB, o serverOptions) *server {
 	if o.database != "" {
 		args = append(args, "--database", o.database)
 	}
+	args = append(args, o.args...)
 	cmd := exec.Command(allotBin, args...)
 	cmd.Env = append(os.Environ(), o.env...)
 	if !o.noRootEnv {

@@ -15,6 +15,7 @@ import (
 	"github.com/allot-dev/allot/internal/bootstrap"
 	"github.com/allot-dev/allot/internal/cloudtrail"
 	"github.com/allot-dev/allot/internal/iam"
+	"github.com/allot-dev/allot/internal/oidc"
 	"github.com/allot-dev/allot/internal/organizations"
 	"github.com/allot-dev/allot/internal/server"
 	"github.com/allot-dev/allot/internal/store"
@@ -34,6 +35,7 @@ type serverCommand struct {
 	logFormat string
 	logLevel  string
 	accessLog bool
+	httpOIDC  bool
 	getenv    func(string) string
 }
 
@@ -57,6 +59,10 @@ DATA-DIR/credentials in AWS shared-credentials format:
   AWS_SHARED_CREDENTIALS_FILE=allot-data/credentials \
     aws --endpoint-url http://127.0.0.1:7373 --region us-east-1 sts get-caller-identity
 
+IAM OpenID Connect providers must have https:// URLs, and AssumeRoleWithWebIdentity fetches
+their keys over https:// only, unless --allow-http-oidc-issuers (for tests against an issuer
+on loopback; never in production).
+
 SIGTERM or SIGINT stops accepting connections, lets in-flight requests finish (up to
 --drain-timeout) and exits 0.`,
 		Args: cobra.NoArgs,
@@ -74,6 +80,7 @@ SIGTERM or SIGINT stops accepting connections, lets in-flight requests finish (u
 	fs.StringVar(&c.logFormat, "log-format", "text", "log format: text or json")
 	fs.StringVar(&c.logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	fs.BoolVar(&c.accessLog, "access-log", true, "log one line per API request")
+	fs.BoolVar(&c.httpOIDC, "allow-http-oidc-issuers", false, "let IAM OpenID Connect providers have http:// URLs and fetch their keys over plain HTTP (tests only: tokens' keys can then be spoofed on the network)")
 	return cmd
 }
 
@@ -116,8 +123,8 @@ func (c *serverCommand) run(ctx context.Context, stdout, stderr io.Writer) error
 	}
 	authorizer := authz.New(db, nil)
 	srv := server.New(db, server.Services{
-		STS:           &sts.Service{DB: db, Authz: authorizer},
-		IAM:           &iam.Service{DB: db, SCPs: authorizer.SCPs},
+		STS:           &sts.Service{DB: db, Authz: authorizer, Keys: oidc.NewFetcher(c.httpOIDC)},
+		IAM:           &iam.Service{DB: db, SCPs: authorizer.SCPs, AllowHTTPIssuers: c.httpOIDC},
 		Organizations: &organizations.Service{DB: db},
 		CloudTrail:    &cloudtrail.Service{Store: db},
 	}, server.Config{MaxBodyBytes: c.maxBody, AccessLog: c.accessLog, Logger: log, Authorizer: authorizer})

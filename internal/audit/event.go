@@ -4,6 +4,7 @@ package audit
 
 import (
 	"encoding/json"
+	"strings"
 	"time"
 
 	"github.com/allot-dev/allot/internal/identity"
@@ -38,19 +39,31 @@ type Event struct {
 
 // UserIdentity is CloudTrail's userIdentity element.
 type UserIdentity struct {
-	Type           string          `json:"type"`
-	PrincipalID    string          `json:"principalId"`
-	ARN            string          `json:"arn"`
-	AccountID      string          `json:"accountId"`
-	AccessKeyID    string          `json:"accessKeyId,omitempty"`
-	UserName       string          `json:"userName,omitempty"`
-	SessionContext *SessionContext `json:"sessionContext,omitempty"`
+	Type        string `json:"type"`
+	PrincipalID string `json:"principalId"`
+	ARN         string `json:"arn,omitempty"`       // empty only for WebIdentityUser
+	AccountID   string `json:"accountId,omitempty"` // empty only for WebIdentityUser
+	AccessKeyID string `json:"accessKeyId,omitempty"`
+	UserName    string `json:"userName,omitempty"`
+	// IdentityProvider is a WebIdentityUser's OpenID Connect provider: its URL without the
+	// scheme, as in the provider's ARN.
+	IdentityProvider string          `json:"identityProvider,omitempty"`
+	SessionContext   *SessionContext `json:"sessionContext,omitempty"`
 }
 
 // SessionContext describes the role session behind temporary credentials.
 type SessionContext struct {
-	SessionIssuer SessionIssuer     `json:"sessionIssuer"`
-	Attributes    SessionAttributes `json:"attributes"`
+	SessionIssuer SessionIssuer `json:"sessionIssuer"`
+	// WebIDFederationData names the identity provider of a session AssumeRoleWithWebIdentity
+	// created.
+	WebIDFederationData *WebIDFederationData `json:"webIdFederationData,omitempty"`
+	Attributes          SessionAttributes    `json:"attributes"`
+}
+
+// WebIDFederationData is CloudTrail's webIdFederationData: the provider a web identity
+// session came from.
+type WebIDFederationData struct {
+	FederatedProvider string `json:"federatedProvider"`
 }
 
 // SessionIssuer names the role a session was issued for.
@@ -96,6 +109,15 @@ func IdentityOf(p *identity.Principal) UserIdentity {
 			},
 			Attributes: SessionAttributes{MFAAuthenticated: "false"},
 		}
+		if p.FederatedProvider != "" {
+			u.SessionContext.WebIDFederationData = &WebIDFederationData{FederatedProvider: p.FederatedProvider}
+		}
+	}
+	if p.Kind == identity.KindWebIdentity {
+		// CloudTrail's WebIdentityUser: no ARN or account; the access key (if any) is the one
+		// that signed the request.
+		u.ARN, u.AccountID = "", ""
+		_, u.IdentityProvider, _ = strings.Cut(p.FederatedProvider, ":oidc-provider/")
 	}
 	return u
 }

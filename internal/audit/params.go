@@ -12,12 +12,13 @@ const Hidden = "HIDDEN_DUE_TO_SECURITY_REASONS"
 
 // secretKeys are the (CloudTrail-cased) member names whose values are never recorded.
 var secretKeys = map[string]bool{
-	"secretAccessKey": true,
-	"sessionToken":    true,
-	"password":        true,
-	"privateKey":      true,
-	"signedToken":     true,
-	"tokenCode":       true,
+	"secretAccessKey":  true,
+	"sessionToken":     true,
+	"password":         true,
+	"privateKey":       true,
+	"signedToken":      true,
+	"tokenCode":        true,
+	"webIdentityToken": true,
 }
 
 // Params converts an API input or output into CloudTrail's requestParameters/responseElements

@@ -65,6 +65,18 @@ func (p *Pending) SetResources(rs ...Resource) {
 	p.mu.Unlock()
 }
 
+// SetUserIdentity replaces the event's userIdentity and the account whose trail it belongs
+// to (recipientAccountId): AssumeRoleWithWebIdentity records the web identity, in the role's
+// account, rather than the request's signer.
+func (p *Pending) SetUserIdentity(u UserIdentity, recipientAccountID string) {
+	if p == nil {
+		return
+	}
+	p.mu.Lock()
+	p.event.UserIdentity, p.event.RecipientAccountID = u, recipientAccountID
+	p.mu.Unlock()
+}
+
 // SetError records the failure of the call.
 func (p *Pending) SetError(code, message string) {
 	if p == nil {

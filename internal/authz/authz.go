@@ -107,7 +107,7 @@ func (a *Authorizer) Decide(ctx context.Context, r *Request) (*policy.Result, *p
 		return nil, nil, err
 	}
 	c := a.context(r, origin, now)
-	if org.OrgID != "" {
+	if org.OrgID != "" && p.Kind != identity.KindWebIdentity {
 		c["aws:principalorgid"] = []string{org.OrgID}
 		c["aws:principalorgpaths"] = []string{org.Path}
 	}
@@ -177,7 +177,9 @@ func (a *Authorizer) principalPolicies(ctx context.Context, p *identity.Principa
 	var stored *store.PrincipalPolicies
 	var err error
 	switch p.Kind {
-	case identity.KindRoot:
+	case identity.KindRoot, identity.KindWebIdentity:
+		// Root needs no policies in its account; a web identity has none (only the role's
+		// trust policy, the request's resource policy, can allow it).
 		return pols, nil
 	case identity.KindIAMUser:
 		stored, err = a.db.UserPolicies(ctx, p.AccountID, p.UserName)
@@ -222,7 +224,9 @@ func (a *Authorizer) context(r *Request, o *Origin, now time.Time) map[string][]
 	p := r.Principal
 	c := make(map[string][]string, 16+len(r.Context))
 	set := func(k, v string) { c[strings.ToLower(k)] = []string{v} }
-	set("aws:PrincipalAccount", p.AccountID)
+	if p.Kind != identity.KindWebIdentity { // a web identity belongs to no account
+		set("aws:PrincipalAccount", p.AccountID)
+	}
 	set("aws:userid", p.PrincipalID)
 	set("aws:CurrentTime", now.UTC().Format(time.RFC3339))
 	set("aws:EpochTime", strconv.FormatInt(now.Unix(), 10))
@@ -251,6 +255,9 @@ func (a *Authorizer) context(r *Request, o *Origin, now time.Time) map[string][]
 		if p.SourceIdentity != "" {
 			set("aws:SourceIdentity", p.SourceIdentity)
 		}
+	}
+	if p.FederatedProvider != "" {
+		set("aws:FederatedProvider", p.FederatedProvider)
 	}
 	for _, t := range p.Tags {
 		set("aws:PrincipalTag/"+t.Key, t.Value)

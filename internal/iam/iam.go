@@ -56,6 +56,9 @@ type Service struct {
 	// SimulatePrincipalPolicy includes them and reports OrganizationsDecisionDetail. Nil: no
 	// organizations.
 	SCPs func(ctx context.Context, pr *identity.Principal) ([][]*policy.Document, error)
+	// AllowHTTPIssuers lets CreateOpenIDConnectProvider register http:// provider URLs (for
+	// tests against an issuer on loopback); otherwise only https:// URLs are accepted.
+	AllowHTTPIssuers bool
 }
 
 func (s *Service) newID(prefix string) string {

@@ -1,5 +1,6 @@
 // Package identity describes who signed a request: an account's root, an IAM user or an
-// assumed-role session; and the web identity that AssumeRoleWithWebIdentity decides for. It is a leaf package shared by the request path, the services and audit.
+// assumed-role session; and the web identity that AssumeRoleWithWebIdentity decides for. It
+// is a leaf package shared by the request path, the services and audit.
 package identity
 
 import (

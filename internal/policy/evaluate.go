@@ -404,12 +404,13 @@ func Evaluate(req *Request, p *Policies) *Result {
 
 // SCPsApply reports whether service control policies restrict pr, given the organization's
 // management account: they do not restrict the management account's principals, service-linked
-// roles (path /aws-service-role/), or callers outside the organization (pass "" as
+// roles (path /aws-service-role/), web identities (which belong to no account), or callers
+// outside the organization (pass "" as
 // managementAccount when pr's account is in no organization). Callers set Policies.SCPs to nil
 // when it returns false.
 // https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_scps.html
 func SCPsApply(pr *identity.Principal, managementAccount string) bool {
-	if pr == nil || managementAccount == "" || pr.AccountID == managementAccount {
+	if pr == nil || managementAccount == "" || pr.AccountID == managementAccount || pr.Kind == identity.KindWebIdentity {
 		return false
 	}
 	if pr.Kind == identity.KindAssumedRole {

@@ -22,12 +22,13 @@ type PrincipalMatch uint8
 // Principal matches, weakest first: an account match delegates to the identity side, a role
 // match is still limited by the boundary and session policies, the rest grant directly.
 const (
-	MatchNone     PrincipalMatch = iota // nothing named the principal (or the statement has no Principal element)
-	MatchAccount                        // the principal's account: its ID or arn:aws:iam::A:root
-	MatchRole                           // the role ARN of an assumed-role session
-	MatchUser                           // the IAM user's ARN
-	MatchSession                        // the assumed-role session ARN
-	MatchEveryone                       // "*" or {"AWS": "*"}, or an Allow NotPrincipal that does not exclude it
+	MatchNone      PrincipalMatch = iota // nothing named the principal (or the statement has no Principal element)
+	MatchAccount                         // the principal's account: its ID or arn:aws:iam::A:root
+	MatchRole                            // the role ARN of an assumed-role session
+	MatchUser                            // the IAM user's ARN
+	MatchSession                         // the assumed-role session ARN
+	MatchFederated                       // a web identity's provider, named in a "Federated" entry
+	MatchEveryone                        // "*" or {"AWS": "*"}, or an Allow NotPrincipal that does not exclude it
 )
 
 func (m PrincipalMatch) String() string {
@@ -40,6 +41,8 @@ func (m PrincipalMatch) String() string {
 		return "user"
 	case MatchSession:
 		return "session"
+	case MatchFederated:
+		return "federated"
 	case MatchEveryone:
 		return "everyone"
 	}
@@ -55,6 +58,9 @@ type compiledPrincipals struct {
 	all      bool
 	accounts []string // account IDs
 	arns     []string // user, role, session and federated-user ARNs
+	// federated are the "Federated" entries: identity provider ARNs (or names such as
+	// cognito-identity.amazonaws.com), matched exactly against a web identity's provider.
+	federated []string
 }
 
 // parsePrincipalARN classifies one "AWS" principal entry and reports whether it is valid: "*",
@@ -131,16 +137,25 @@ func compilePrincipals(p *Principals) compiledPrincipals {
 			c.arns = append(c.arns, arn)
 		}
 	}
+	c.federated = p.Federated
 	return c
 }
 
 // match reports how pr matches the principal entries; a nil pr is an anonymous caller, which
-// only "*" matches. Service, Federated and CanonicalUser entries never name an IAM principal.
+// only "*" matches. A web identity (identity.KindWebIdentity) matches only "*" and the
+// "Federated" entry naming its provider; Service, Federated and CanonicalUser entries never
+// name an IAM principal.
 func (c *compiledPrincipals) match(pr *identity.Principal) PrincipalMatch {
 	if c.all {
 		return MatchEveryone
 	}
 	if pr == nil {
+		return MatchNone
+	}
+	if pr.Kind == identity.KindWebIdentity {
+		if c.hasFederated(pr.FederatedProvider) {
+			return MatchFederated
+		}
 		return MatchNone
 	}
 	best := MatchNone
@@ -169,6 +184,18 @@ func (c *compiledPrincipals) hasAccount(id string) bool {
 	return false
 }
 
+func (c *compiledPrincipals) hasFederated(provider string) bool {
+	if provider == "" {
+		return false
+	}
+	for _, f := range c.federated {
+		if f == provider {
+			return true
+		}
+	}
+	return false
+}
+
 func (c *compiledPrincipals) hasARN(arn string) bool {
 	for _, a := range c.arns {
 		if a == arn {
@@ -188,6 +215,9 @@ func (c *compiledPrincipals) excludes(pr *identity.Principal) bool {
 	}
 	if pr == nil {
 		return false
+	}
+	if pr.Kind == identity.KindWebIdentity {
+		return c.hasFederated(pr.FederatedProvider)
 	}
 	if !c.hasAccount(pr.AccountID) {
 		return false

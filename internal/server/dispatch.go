@@ -220,6 +220,8 @@ func sessionPrincipal(s *store.Session) *identity.Principal {
 		Tags:           s.Tags,
 		SourceIdentity: s.SourceIdentity,
 		IssuedAt:       s.CreatedAt,
+
+		FederatedProvider: s.FederatedProvider,
 	}
 	switch s.Kind {
 	case identity.KindAssumedRole:
@@ -247,6 +249,11 @@ func (s *Server) authFailed(ctx context.Context, w http.ResponseWriter, r *http.
 		return
 	}
 	e := &awserr.Error{Code: authCode(c.protocol, verr.Kind), Message: verr.Message}
+	if errors.Is(verr.Kind, sigv4.ErrMissingAuthentication) && c.protocol == ProtocolQuery && c.opName == "AssumeRoleWithWebIdentity" {
+		// AWS's clients send this call unsigned; Allot authenticates every call.
+		e.Message = "Allot requires AssumeRoleWithWebIdentity to be signed (SigV4) with any valid access key; " +
+			"AWS clients send it unsigned. See docs/access.md, Web identity."
+	}
 	if c.principal != nil && c.svc != nil {
 		c.pending = audit.NewPending(s.newEvent(r, c))
 		c.pending.SetError(e.Code, e.Message)

@@ -27,6 +27,8 @@ func services(s Services) []*Service {
 			unauthorized(op("GetCallerIdentity", "sts:GetCallerIdentity", true, s.STS.GetCallerIdentity)),
 			unauthorized(op("AssumeRole", "sts:AssumeRole", false, s.STS.AssumeRole)),
 			unauthorized(op("GetSessionToken", "sts:GetSessionToken", false, s.STS.GetSessionToken)),
+			// Signed by any valid key; the web identity token and the role's trust policy decide.
+			unauthorized(op("AssumeRoleWithWebIdentity", "sts:AssumeRoleWithWebIdentity", false, s.STS.AssumeRoleWithWebIdentity)),
 		),
 		newService(Service{
 			Name: "iam", Protocol: ProtocolQuery, SigningName: "iam", Version: "2010-05-08",

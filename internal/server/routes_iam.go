@@ -191,6 +191,27 @@ func iamOperations(s *iam.Service) []*Operation {
 		on(op("GetServiceLinkedRoleDeletionStatus", "iam:GetServiceLinkedRoleDeletionStatus", true, s.GetServiceLinkedRoleDeletionStatus), func(ctx context.Context, c *identity.Principal, in *iam.GetServiceLinkedRoleDeletionStatusInput) string {
 			return iam.DeletionTaskRoleARN(c, in.DeletionTaskID)
 		}),
+
+		// OpenID Connect identity providers: against the provider; the list against "*".
+		on(op("CreateOpenIDConnectProvider", "iam:CreateOpenIDConnectProvider", false, s.CreateOpenIDConnectProvider), func(ctx context.Context, c *identity.Principal, in *iam.CreateOpenIDConnectProviderInput) string {
+			return iam.OIDCProviderResource(c, in.URL)
+		}),
+		on(op("GetOpenIDConnectProvider", "iam:GetOpenIDConnectProvider", true, s.GetOpenIDConnectProvider), func(ctx context.Context, _ *identity.Principal, in *iam.GetOpenIDConnectProviderInput) string {
+			return in.OpenIDConnectProviderARN
+		}),
+		op("ListOpenIDConnectProviders", "iam:ListOpenIDConnectProviders", true, s.ListOpenIDConnectProviders),
+		on(op("DeleteOpenIDConnectProvider", "iam:DeleteOpenIDConnectProvider", false, s.DeleteOpenIDConnectProvider), func(ctx context.Context, _ *identity.Principal, in *iam.DeleteOpenIDConnectProviderInput) string {
+			return in.OpenIDConnectProviderARN
+		}),
+		on(op("AddClientIDToOpenIDConnectProvider", "iam:AddClientIDToOpenIDConnectProvider", false, s.AddClientIDToOpenIDConnectProvider), func(ctx context.Context, _ *identity.Principal, in *iam.AddClientIDToOpenIDConnectProviderInput) string {
+			return in.OpenIDConnectProviderARN
+		}),
+		on(op("RemoveClientIDFromOpenIDConnectProvider", "iam:RemoveClientIDFromOpenIDConnectProvider", false, s.RemoveClientIDFromOpenIDConnectProvider), func(ctx context.Context, _ *identity.Principal, in *iam.RemoveClientIDFromOpenIDConnectProviderInput) string {
+			return in.OpenIDConnectProviderARN
+		}),
+		on(op("UpdateOpenIDConnectProviderThumbprint", "iam:UpdateOpenIDConnectProviderThumbprint", false, s.UpdateOpenIDConnectProviderThumbprint), func(ctx context.Context, _ *identity.Principal, in *iam.UpdateOpenIDConnectProviderThumbprintInput) string {
+			return in.OpenIDConnectProviderARN
+		}),
 	}
 }
 

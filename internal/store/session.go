@@ -29,9 +29,13 @@ type Session struct {
 	Policies       []string       // session policy documents, fixed when the session was made
 	SourceIdentity string         //
 	Tags           []identity.Tag // session tags
-	SourceARN      string         // the principal that created the session
-	CreatedAt      time.Time
-	ExpiresAt      time.Time
+	SourceARN      string         // the principal that created the session (that signed the request)
+	// FederatedProvider and WebIdentitySubject are the identity provider's ARN and the token's
+	// subject (sub) of a session AssumeRoleWithWebIdentity created; empty otherwise.
+	FederatedProvider  string
+	WebIdentitySubject string
+	CreatedAt          time.Time
+	ExpiresAt          time.Time
 }
 
 // CreateSession stores new temporary credentials, sealing the secret and the token.
@@ -54,10 +58,11 @@ func (tx *Tx) CreateSession(ctx context.Context, s *Session) error {
 	}
 	res, err := tx.Exec(ctx, `INSERT INTO sessions (access_key_id, account_id, kind, role_arn, role_name, principal_id,
 		session_name, user_name, secret_sealed, token_sealed, policies, source_identity, tags, source_arn,
-		created_at, expires_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (access_key_id) DO NOTHING`,
+		federated_provider, web_identity_subject, created_at, expires_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (access_key_id) DO NOTHING`,
 		s.AccessKeyID, s.AccountID, string(s.Kind), s.RoleARN, s.RoleName, s.PrincipalID, s.SessionName, s.UserName,
-		secret, token, string(policies), s.SourceIdentity, string(tags), s.SourceARN, s.CreatedAt, s.ExpiresAt)
+		secret, token, string(policies), s.SourceIdentity, string(tags), s.SourceARN,
+		s.FederatedProvider, s.WebIdentitySubject, s.CreatedAt, s.ExpiresAt)
 	if err != nil {
 		return fmt.Errorf("store: create session %s: %w", s.AccessKeyID, err)
 	}
@@ -81,10 +86,11 @@ func (tx *Tx) Session(ctx context.Context, accessKeyID string) (*Session, error)
 	s := &Session{AccessKeyID: accessKeyID}
 	var kind, secret, token, policies, tags string
 	err := tx.QueryRow(ctx, `SELECT account_id, kind, role_arn, role_name, principal_id, session_name, user_name,
-		secret_sealed, token_sealed, policies, source_identity, tags, source_arn, created_at, expires_at
+		secret_sealed, token_sealed, policies, source_identity, tags, source_arn, federated_provider, web_identity_subject,
+		created_at, expires_at
 		FROM sessions WHERE access_key_id = ?`, accessKeyID).
 		Scan(&s.AccountID, &kind, &s.RoleARN, &s.RoleName, &s.PrincipalID, &s.SessionName, &s.UserName,
-			&secret, &token, &policies, &s.SourceIdentity, &tags, &s.SourceARN,
+			&secret, &token, &policies, &s.SourceIdentity, &tags, &s.SourceARN, &s.FederatedProvider, &s.WebIdentitySubject,
 			ScanTime(&s.CreatedAt), ScanTime(&s.ExpiresAt))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("store: session %s: %w", accessKeyID, ErrNotFound)

@@ -1,5 +1,6 @@
 // Package sts implements the parts of AWS Security Token Service that Allot serves: who am I,
-// and temporary credentials for roles (AssumeRole) and users (GetSessionToken).
+// and temporary credentials for roles (AssumeRole, and AssumeRoleWithWebIdentity for users of
+// OpenID Connect providers) and users (GetSessionToken).
 package sts
 
 import (
@@ -16,11 +17,19 @@ import (
 	"github.com/allot-dev/allot/internal/store"
 )
 
-// Service answers STS operations. Safe for concurrent use.
+// Service answers STS operations. Safe for concurrent use once its fields are set; it must
+// not be copied after first use.
 type Service struct {
 	DB    *store.DB
 	Authz *authz.Authorizer
 	Now   func() time.Time
+	// Keys fetches OpenID Connect issuers' signing keys for AssumeRoleWithWebIdentity; nil
+	// refuses web identity tokens with IDPCommunicationError.
+	Keys KeyFetcher
+	// KeyCacheTTL is how long fetched keys are used; DefaultKeyCacheTTL when zero.
+	KeyCacheTTL time.Duration
+
+	keys keyCache // issuers' keys, by issuer URL
 }
 
 // GetCallerIdentityInput is the (empty) input of GetCallerIdentity.

@@ -28,6 +28,7 @@ func runIAM(t *testing.T, open func(t testing.TB) *store.DB) {
 	t.Run("IAMInlinePolicies", func(t *testing.T) { testIAMInlinePolicies(t, open(t)) })
 	t.Run("IAMPrincipalPolicies", func(t *testing.T) { testIAMPrincipalPolicies(t, open(t)) })
 	t.Run("IAMConcurrentLimits", func(t *testing.T) { testIAMConcurrentLimits(t, open(t)) })
+	t.Run("IAMOIDCProviders", func(t *testing.T) { testIAMOIDCProviders(t, open(t)) })
 }
 
 const (
