@@ -84,8 +84,8 @@ func (i *oidcIssuer) token(t *testing.T, sub, aud string, ttl time.Duration) str
 }
 
 // signedSTS returns an STS client that signs every call, AssumeRoleWithWebIdentity included,
-// which AWS's SDK otherwise sends unsigned (Allot authenticates every call): SigV4 as the auth
-// scheme, and the payload hash the SDK computes only for operations it signs.
+// which AWS's SDK otherwise sends unsigned: SigV4 as the auth scheme, and the payload hash the
+// SDK computes only for operations it signs. Signed calls are accepted too.
 func signedSTS(s *server, c creds) *sts.Client {
 	return sts.NewFromConfig(s.configFor(c), func(o *sts.Options) {
 		o.AuthSchemeResolver = signEveryCall{}
@@ -108,8 +108,8 @@ const webSubject = "repo:acme/app:ref:refs/heads/main"
 // makes a role that trusts it for one subject, and assumes the role with its tokens through
 // the Go SDK (signing the call): a good token gives a session of the role; a token for
 // another subject is denied by the trust policy; an expired one and one of an unregistered
-// issuer are refused. The unmodified CLI and SDK send the call unsigned and are told why it is
-// refused. The AssumeRoleWithWebIdentity event records the web identity.
+// issuer are refused. The unmodified CLI and SDK send the call unsigned, with no credentials,
+// and it works as in AWS. The AssumeRoleWithWebIdentity event records the web identity.
 func TestWebIdentity(t *testing.T) {
 	iss := newOIDCIssuer(t)
 	s := startServer(t, serverOptions{args: []string{"--allow-http-oidc-issuers"}})
@@ -218,17 +218,34 @@ func TestWebIdentity(t *testing.T) {
 			t.Error("the server fetched the keys of an issuer no provider names")
 		}
 	})
-	t.Run("ErrUnsigned", func(t *testing.T) {
-		// AWS's clients send the call unsigned: Allot refuses it and says why.
+	t.Run("UnmodifiedClients", func(t *testing.T) {
+		// AWS's clients send the call unsigned, with no credentials at all: the token is the
+		// credential.
 		token := iss.token(t, webSubject, "sts.amazonaws.com", 10*time.Minute)
-		_, err := sts.NewFromConfig(s.configFor(admin)).AssumeRoleWithWebIdentity(ctx, &sts.AssumeRoleWithWebIdentityInput{
-			RoleArn: aws.String(roleARN), RoleSessionName: aws.String("ci"), WebIdentityToken: aws.String(token),
+		cfg := s.awsConfig("", "")
+		cfg.Credentials = nil
+		out, err := sts.NewFromConfig(cfg).AssumeRoleWithWebIdentity(ctx, &sts.AssumeRoleWithWebIdentityInput{
+			RoleArn: aws.String(roleARN), RoleSessionName: aws.String("sdk"), WebIdentityToken: aws.String(token),
 		})
-		wantAPIError(t, "unsigned SDK call", err, "MissingAuthenticationToken", "signed")
-		_, stderr, code := s.cliAs(t, cli, admin, "sts", "assume-role-with-web-identity", "--role-arn", roleARN,
-			"--role-session-name", "ci", "--web-identity-token", token)
-		if code == 0 || !strings.Contains(stderr, "MissingAuthenticationToken") || !strings.Contains(stderr, "Allot requires AssumeRoleWithWebIdentity to be signed") {
-			t.Errorf("aws sts assume-role-with-web-identity: exit %d, %s", code, stderr)
+		if err != nil || aws.ToString(out.AssumedRoleUser.Arn) != "arn:aws:sts::"+rootAccount+":assumed-role/WebRole/sdk" {
+			t.Fatalf("unsigned SDK call: %v, %v", out, err)
+		}
+		var cliOut struct{ AssumedRoleUser struct{ Arn string } }
+		mustCLI(t, s, cli, creds{}, &cliOut, "sts", "assume-role-with-web-identity", "--role-arn", roleARN,
+			"--role-session-name", "cli", "--web-identity-token", token)
+		if cliOut.AssumedRoleUser.Arn != "arn:aws:sts::"+rootAccount+":assumed-role/WebRole/cli" {
+			t.Errorf("aws sts assume-role-with-web-identity: %+v", cliOut)
+		}
+		// Without a signature the token is still checked.
+		_, err = sts.NewFromConfig(cfg).AssumeRoleWithWebIdentity(ctx, &sts.AssumeRoleWithWebIdentityInput{
+			RoleArn: aws.String(roleARN), RoleSessionName: aws.String("sdk"),
+			WebIdentityToken: aws.String(iss.token(t, "repo:evil/app:ref:refs/heads/main", "sts.amazonaws.com", 10*time.Minute)),
+		})
+		wantAPIError(t, "unsigned call with another subject's token", err, "AccessDenied", "sts:AssumeRoleWithWebIdentity")
+		// No other operation goes unsigned.
+		_, err = sts.NewFromConfig(cfg).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
+		if err == nil {
+			t.Error("an unsigned GetCallerIdentity succeeded")
 		}
 	})
 	t.Run("AuditEvent", func(t *testing.T) {
@@ -238,7 +255,7 @@ func TestWebIdentity(t *testing.T) {
 		if err != nil {
 			t.Fatalf("LookupEvents: %v", err)
 		}
-		var ok, denied int
+		var ok, denied, unsigned int
 		for _, e := range out.Events {
 			raw := aws.ToString(e.CloudTrailEvent)
 			if strings.Contains(raw, "eyJ") {
@@ -261,12 +278,16 @@ func TestWebIdentity(t *testing.T) {
 				continue
 			}
 			if u.Type != "WebIdentityUser" || u.IdentityProvider != iss.host() || u.UserName == "" || u.ARN != "" ||
-				!strings.HasPrefix(u.PrincipalID, iss.host()+":sts.amazonaws.com:") || u.AccessKeyID != admin.keyID {
+				!strings.HasPrefix(u.PrincipalID, iss.host()+":sts.amazonaws.com:") || u.AccessKeyID != admin.keyID && u.AccessKeyID != "" {
 				t.Errorf("userIdentity of %s event: %+v", ev.ErrorCode, u)
 			}
+			if u.AccessKeyID == "" {
+				unsigned++
+			}
 		}
-		if ok != 2 || denied != 1 {
-			t.Errorf("%d successful and %d denied AssumeRoleWithWebIdentity events, want 2 and 1", ok, denied)
+		// Signed: two successes and a wrong subject; unsigned: the SDK's, the CLI's and a wrong subject.
+		if ok != 4 || denied != 2 || unsigned != 3 {
+			t.Errorf("%d successful, %d denied and %d unsigned AssumeRoleWithWebIdentity events, want 4, 2 and 3", ok, denied, unsigned)
 		}
 
 		// The session's own calls name the provider it came from.

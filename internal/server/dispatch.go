@@ -92,16 +92,21 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 		c.svc, c.opName = s.bySigner[credentialService(r)], form.Get("Action")
 	}
 
-	c.scope, err = s.verifier.Verify(ctx, r, body)
-	if err != nil {
-		s.authFailed(ctx, w, r, c, err)
-		return
+	if svc := s.tokenAuthenticated(r, c, form); svc != nil {
+		// Authenticated by the token in its input, as AWS's clients expect: no signature.
+		c.svc = svc
+	} else {
+		c.scope, err = s.verifier.Verify(ctx, r, body)
+		if err != nil {
+			s.authFailed(ctx, w, r, c, err)
+			return
+		}
 	}
 	if c.svc == nil && c.protocol == ProtocolJSON {
 		s.reject(w, c, awserr.New("UnknownOperationException", "X-Amz-Target %q names no service or operation this server provides.", r.Header.Get("X-Amz-Target")))
 		return
 	}
-	if c.svc == nil || c.svc.SigningName != c.scope.Service {
+	if c.svc == nil || c.scope != nil && c.svc.SigningName != c.scope.Service {
 		s.reject(w, c, awserr.New(c.signatureCode(), "Credential should be scoped to correct service: %s.", c.expectedService()))
 		return
 	}
@@ -131,7 +136,7 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	c.pending.SetRequest(in)
-	ctx = authz.WithOrigin(ctx, authz.Origin{SourceIP: sourceIP(r), Region: c.scope.Region, Secure: r.TLS != nil})
+	ctx = authz.WithOrigin(ctx, authz.Origin{SourceIP: sourceIP(r), Region: c.region(r), Secure: r.TLS != nil})
 	if !c.op.Unauthorized {
 		req := &authz.Request{Principal: c.principal, Action: c.op.Action, Resource: "*"}
 		if c.op.Resource != nil {
@@ -249,11 +254,6 @@ func (s *Server) authFailed(ctx context.Context, w http.ResponseWriter, r *http.
 		return
 	}
 	e := &awserr.Error{Code: authCode(c.protocol, verr.Kind), Message: verr.Message}
-	if errors.Is(verr.Kind, sigv4.ErrMissingAuthentication) && c.protocol == ProtocolQuery && c.opName == "AssumeRoleWithWebIdentity" {
-		// AWS's clients send this call unsigned; Allot authenticates every call.
-		e.Message = "Allot requires AssumeRoleWithWebIdentity to be signed (SigV4) with any valid access key; " +
-			"AWS clients send it unsigned. See docs/access.md, Web identity."
-	}
 	if c.principal != nil && c.svc != nil {
 		c.pending = audit.NewPending(s.newEvent(r, c))
 		c.pending.SetError(e.Code, e.Message)
@@ -302,6 +302,10 @@ func (s *Server) fail(ctx context.Context, w http.ResponseWriter, c *call, err e
 // write outlives a client that hangs up: every authenticated call is recorded.
 func (s *Server) record(ctx context.Context, c *call) error {
 	if c.pending == nil || c.pending.Recorded() {
+		return nil
+	}
+	if c.pending.Event().RecipientAccountID == "" {
+		// A token-authenticated call whose token did not verify: nobody to attribute it to.
 		return nil
 	}
 	ctx = audit.WithPending(context.WithoutCancel(ctx), c.pending)
@@ -361,20 +365,22 @@ func (s *Server) finish(r *http.Request, c *call) {
 
 func (s *Server) newEvent(r *http.Request, c *call) audit.Event {
 	ev := audit.Event{
-		EventVersion:       audit.EventVersion,
-		UserIdentity:       audit.IdentityOf(c.principal),
-		EventTime:          audit.FormatTime(c.start),
-		EventName:          c.opName,
-		SourceIPAddress:    sourceIP(r),
-		UserAgent:          r.UserAgent(),
-		RequestParameters:  []byte("null"),
-		ResponseElements:   []byte("null"),
-		RequestID:          c.requestID,
-		EventID:            uuid.NewString(),
-		EventType:          "AwsApiCall",
-		ManagementEvent:    true,
-		RecipientAccountID: c.principal.AccountID,
-		EventCategory:      "Management",
+		EventVersion:      audit.EventVersion,
+		EventTime:         audit.FormatTime(c.start),
+		EventName:         c.opName,
+		SourceIPAddress:   sourceIP(r),
+		UserAgent:         r.UserAgent(),
+		RequestParameters: []byte("null"),
+		ResponseElements:  []byte("null"),
+		RequestID:         c.requestID,
+		EventID:           uuid.NewString(),
+		EventType:         "AwsApiCall",
+		ManagementEvent:   true,
+		EventCategory:     "Management",
+	}
+	if c.principal != nil { // nil for token-authenticated calls until the operation knows who called
+		ev.UserIdentity = audit.IdentityOf(c.principal)
+		ev.RecipientAccountID = c.principal.AccountID
 	}
 	if c.svc != nil {
 		ev.EventSource = c.svc.EventSource
@@ -382,12 +388,35 @@ func (s *Server) newEvent(r *http.Request, c *call) audit.Event {
 	if c.op != nil {
 		ev.ReadOnly = c.op.ReadOnly
 	}
-	if c.scope != nil {
-		ev.AWSRegion = c.scope.Region
-	} else {
-		ev.AWSRegion = credentialRegion(r)
-	}
+	ev.AWSRegion = c.region(r)
 	return ev
+}
+
+// region is the call's region: the credential scope's, or us-east-1 for an unsigned call
+// (AWS's global STS endpoint).
+func (c *call) region(r *http.Request) string {
+	if c.scope != nil {
+		return c.scope.Region
+	}
+	if region := credentialRegion(r); region != "" {
+		return region
+	}
+	return "us-east-1"
+}
+
+// tokenAuthenticated returns the service of an unsigned Query request for an operation that
+// authenticates its caller from a token in its input, or nil when the request is signed or
+// names another operation.
+func (s *Server) tokenAuthenticated(r *http.Request, c *call, form url.Values) *Service {
+	if c.protocol != ProtocolQuery || r.Header.Get("Authorization") != "" || r.URL.Query().Has("X-Amz-Signature") {
+		return nil
+	}
+	for _, svc := range s.bySigner {
+		if op := svc.Operations[c.opName]; op != nil && op.TokenAuthenticated {
+			return svc
+		}
+	}
+	return nil
 }
 
 func (c *call) internalCode() string {

@@ -42,6 +42,11 @@ type Operation struct {
 	// policy can deny (sts:GetCallerIdentity) and those that decide for themselves because a
 	// resource policy takes part (sts:AssumeRole and its trust policy).
 	Unauthorized bool
+	// TokenAuthenticated marks operations whose caller is authenticated by a token in their
+	// input rather than by the request's signature: STS AssumeRoleWithWebIdentity, which AWS's
+	// clients send unsigned. Such a request is accepted without a signature (the operation
+	// verifies the token; its caller is nil); a signed one is verified as usual.
+	TokenAuthenticated bool
 	// Resource returns the ARN the operation acts on and the account that owns it ("" for the
 	// caller's), for resource-level permissions; nil means "*".
 	Resource func(ctx context.Context, caller *identity.Principal, in any) (arn, account string)

@@ -28,7 +28,7 @@ func services(s Services) []*Service {
 			unauthorized(op("AssumeRole", "sts:AssumeRole", false, s.STS.AssumeRole)),
 			unauthorized(op("GetSessionToken", "sts:GetSessionToken", false, s.STS.GetSessionToken)),
 			// Signed by any valid key; the web identity token and the role's trust policy decide.
-			unauthorized(op("AssumeRoleWithWebIdentity", "sts:AssumeRoleWithWebIdentity", false, s.STS.AssumeRoleWithWebIdentity)),
+			tokenAuthenticated(unauthorized(op("AssumeRoleWithWebIdentity", "sts:AssumeRoleWithWebIdentity", false, s.STS.AssumeRoleWithWebIdentity))),
 		),
 		newService(Service{
 			Name: "iam", Protocol: ProtocolQuery, SigningName: "iam", Version: "2010-05-08",
@@ -51,6 +51,11 @@ func services(s Services) []*Service {
 			op("LookupEvents", "cloudtrail:LookupEvents", true, s.CloudTrail.LookupEvents),
 		),
 	}
+}
+
+func tokenAuthenticated(o *Operation) *Operation {
+	o.TokenAuthenticated = true
+	return o
 }
 
 func unauthorized(o *Operation) *Operation {

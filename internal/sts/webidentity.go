@@ -51,11 +51,12 @@ type AssumeRoleWithWebIdentityOutput struct {
 // keys URL:aud, URL:sub, URL:amr (URL being the provider's host and path) and
 // aws:FederatedProvider.
 //
-// In AWS the call is not signed. Allot signs every call, so this one too: any valid access key
-// of any account may sign it; the signer needs no permission and the decision rests on the
-// token alone. The signer is recorded as the session's SourceARN and the audit event's
-// accessKeyId; the event's userIdentity is the web identity (WebIdentityUser), in the role's
-// account, once the token has been verified.
+// The token authenticates the call: as in AWS, it needs no signature (caller is nil), and the
+// decision rests on the token and the trust policy alone. A signed call is accepted too; its
+// signer is recorded as the session's SourceARN and the audit event's accessKeyId. The
+// event's userIdentity is the web identity (WebIdentityUser), in the role's account, once the
+// token has been verified; a call whose token does not verify is attributed to nobody and
+// not recorded.
 //
 // Errors: InvalidIdentityToken (malformed, unknown issuer, signature, key, audience, nbf,
 // iat), ExpiredTokenException, IDPCommunicationError (the issuer's keys cannot be fetched),
@@ -103,14 +104,18 @@ func (s *Service) AssumeRoleWithWebIdentity(ctx context.Context, caller *identit
 	}
 
 	// From here on the call is the web identity's, recorded in the role's account.
-	signer := caller.ARN
+	// AWS's clients send this call unsigned (caller is nil); a signed call names its signer.
+	var signer, signerKey string
+	if caller != nil {
+		signer, signerKey = caller.ARN, caller.AccessKeyID
+	}
 	caller = &identity.Principal{
 		Kind:              identity.KindWebIdentity,
 		AccountID:         roleAccount,
 		ARN:               provider.ARN,
 		PrincipalID:       provider.URL + ":" + web.Audience + ":" + web.Subject,
 		UserName:          web.Subject,
-		AccessKeyID:       caller.AccessKeyID,
+		AccessKeyID:       signerKey,
 		SourceIdentity:    web.SourceIdentity,
 		FederatedProvider: provider.ARN,
 	}
