@@ -45,8 +45,9 @@ func newServerCommand(getenv func(string) string) *cobra.Command {
 		Use:   "server",
 		Short: "Run the Allot server (every API on one port)",
 		Long: `Run the Allot server. It serves License Manager, Organizations and CloudTrail (AWS JSON 1.1)
-and IAM and STS (AWS Query) on one port, every call SigV4-signed, plus GET /healthz and
-GET /metrics (Prometheus) without authentication.
+and IAM and STS (AWS Query) on one port, every call SigV4-signed (except STS
+AssumeRoleWithWebIdentity, which as in AWS its web identity token authenticates), plus
+GET /healthz and GET /metrics (Prometheus) without authentication.
 
 Storage is SQLite in the data directory unless --database names a PostgreSQL database;
 several servers may share one PostgreSQL database if they share its master key.
