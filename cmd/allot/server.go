@@ -15,6 +15,7 @@ import (
 	"github.com/allot-dev/allot/internal/bootstrap"
 	"github.com/allot-dev/allot/internal/cloudtrail"
 	"github.com/allot-dev/allot/internal/iam"
+	"github.com/allot-dev/allot/internal/licensemanager"
 	"github.com/allot-dev/allot/internal/oidc"
 	"github.com/allot-dev/allot/internal/organizations"
 	"github.com/allot-dev/allot/internal/server"
@@ -47,7 +48,8 @@ func newServerCommand(getenv func(string) string) *cobra.Command {
 		Long: `Run the Allot server. It serves License Manager, Organizations and CloudTrail (AWS JSON 1.1)
 and IAM and STS (AWS Query) on one port, every call SigV4-signed (except STS
 AssumeRoleWithWebIdentity, which as in AWS its web identity token authenticates), plus
-GET /healthz and GET /metrics (Prometheus) without authentication.
+GET /healthz, GET /metrics (Prometheus) and GET /.well-known/jwks.json (the license issuers'
+public keys, for products that verify their license tokens offline) without authentication.
 
 Storage is SQLite in the data directory unless --database names a PostgreSQL database;
 several servers may share one PostgreSQL database if they share its master key.
@@ -124,10 +126,11 @@ func (c *serverCommand) run(ctx context.Context, stdout, stderr io.Writer) error
 	}
 	authorizer := authz.New(db, nil)
 	srv := server.New(db, server.Services{
-		STS:           &sts.Service{DB: db, Authz: authorizer, Keys: oidc.NewFetcher(c.httpOIDC)},
-		IAM:           &iam.Service{DB: db, SCPs: authorizer.SCPs, AllowHTTPIssuers: c.httpOIDC},
-		Organizations: &organizations.Service{DB: db},
-		CloudTrail:    &cloudtrail.Service{Store: db},
+		STS:            &sts.Service{DB: db, Authz: authorizer, Keys: oidc.NewFetcher(c.httpOIDC)},
+		IAM:            &iam.Service{DB: db, SCPs: authorizer.SCPs, AllowHTTPIssuers: c.httpOIDC},
+		Organizations:  &organizations.Service{DB: db},
+		CloudTrail:     &cloudtrail.Service{Store: db},
+		LicenseManager: &licensemanager.Service{DB: db},
 	}, server.Config{MaxBodyBytes: c.maxBody, AccessLog: c.accessLog, Logger: log, Authorizer: authorizer})
 	go purgeSessions(ctx, db, log)
 	log.Info("allot listening", "addr", ln.Addr().String(), "database", db.Dialect())

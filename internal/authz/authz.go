@@ -33,6 +33,12 @@ func WithOrigin(ctx context.Context, o Origin) context.Context {
 	return context.WithValue(ctx, originKey{}, o)
 }
 
+// OriginFrom returns the Origin ctx carries, if any.
+func OriginFrom(ctx context.Context) (Origin, bool) {
+	o, ok := ctx.Value(originKey{}).(Origin)
+	return o, ok
+}
+
 // Request is one call to decide.
 type Request struct {
 	Principal       *identity.Principal

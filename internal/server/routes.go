@@ -4,16 +4,18 @@ import (
 	"github.com/allot-dev/allot/internal/awsproto"
 	"github.com/allot-dev/allot/internal/cloudtrail"
 	"github.com/allot-dev/allot/internal/iam"
+	"github.com/allot-dev/allot/internal/licensemanager"
 	"github.com/allot-dev/allot/internal/organizations"
 	"github.com/allot-dev/allot/internal/sts"
 )
 
 // Services are the domain services the server exposes.
 type Services struct {
-	STS           *sts.Service
-	IAM           *iam.Service
-	Organizations *organizations.Service
-	CloudTrail    *cloudtrail.Service
+	STS            *sts.Service
+	IAM            *iam.Service
+	Organizations  *organizations.Service
+	CloudTrail     *cloudtrail.Service
+	LicenseManager *licensemanager.Service
 }
 
 // services returns the table of every service and operation the server dispatches. Each
@@ -37,7 +39,7 @@ func services(s Services) []*Service {
 		newService(Service{
 			Name: "license-manager", Protocol: ProtocolJSON, SigningName: "license-manager", TargetPrefix: "AWSLicenseManager",
 			EventSource: "license-manager.amazonaws.com", InternalCode: "ServerInternalException",
-		}),
+		}, licenseManagerOperations(s.LicenseManager)...),
 		newService(Service{
 			Name: "organizations", Protocol: ProtocolJSON, SigningName: "organizations", TargetPrefix: "AWSOrganizationsV20161128",
 			EventSource: "organizations.amazonaws.com", InternalCode: "ServiceException",

@@ -45,6 +45,7 @@ type Server struct {
 	byTarget map[string]*Service // JSON services by X-Amz-Target prefix
 	bySigner map[string]*Service // Query services by credential-scope service
 	metrics  *metrics
+	jwks     func(context.Context) ([]byte, error) // the issuers' public keys; nil: none
 	draining atomic.Bool
 }
 
@@ -67,6 +68,9 @@ func New(db *store.DB, svcs Services, cfg Config) *Server {
 		bySigner: map[string]*Service{},
 		metrics:  newMetrics(),
 	}
+	if svcs.LicenseManager != nil {
+		s.jwks = svcs.LicenseManager.JWKS
+	}
 	s.verifier = sigv4.NewVerifier(s.lookupKey, cfg.Now, 5*time.Minute)
 	for _, svc := range services(svcs) {
 		switch svc.Protocol {
@@ -82,11 +86,13 @@ func New(db *store.DB, svcs Services, cfg Config) *Server {
 	return s
 }
 
-// Handler returns the HTTP handler: /healthz, /metrics and the AWS APIs on every other path.
+// Handler returns the HTTP handler: /healthz, /metrics, the license issuers' public keys at
+// /.well-known/jwks.json (all three unauthenticated) and the AWS APIs on every other path.
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", s.healthz)
 	mux.Handle("GET /metrics", s.metrics.handler())
+	mux.HandleFunc("GET /.well-known/jwks.json", s.serveJWKS)
 	mux.HandleFunc("/", s.serveAPI)
 	return recoverPanics(s.log, mux)
 }
@@ -131,6 +137,22 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Write([]byte("ok\n"))
+}
+
+// serveJWKS serves the JSON Web Key Set of every license issuer's public keys.
+func (s *Server) serveJWKS(w http.ResponseWriter, r *http.Request) {
+	body := []byte(`{"keys":[]}`)
+	if s.jwks != nil {
+		var err error
+		if body, err = s.jwks(r.Context()); err != nil {
+			s.log.Error("jwks", "err", err)
+			http.Error(w, "internal error", http.StatusInternalServerError)
+			return
+		}
+	}
+	w.Header().Set("Content-Type", "application/jwk-set+json")
+	w.Header().Set("Cache-Control", "public, max-age=60")
+	w.Write(body)
 }
 
 func recoverPanics(log *slog.Logger, next http.Handler) http.Handler {

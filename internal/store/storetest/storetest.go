@@ -47,6 +47,7 @@ func Run(t *testing.T, open func(t testing.TB) *store.DB) {
 	t.Run("AuditLookupErrors", func(t *testing.T) { testAuditLookupErrors(t, open(t)) })
 	runIAM(t, open)
 	runOrganizations(t, open)
+	runLicenses(t, open)
 }
 
 // Quiet returns a logger that drops everything, for tests whose failures log on purpose.

@@ -1,0 +1,30 @@
+package server
+
+import (
+	"context"
+
+	"github.com/allot-dev/allot/internal/identity"
+	"github.com/allot-dev/allot/internal/licensemanager"
+)
+
+// licenseManagerOperations returns License Manager's operations. Those on one license are
+// authorized against its ARN (owned by the account the ARN names); CreateLicense and
+// ListLicenses against "*", as the Service Authorization Reference lists them.
+func licenseManagerOperations(s *licensemanager.Service) []*Operation {
+	return []*Operation{
+		op("CreateLicense", "license-manager:CreateLicense", false, s.CreateLicense),
+		op("ListLicenses", "license-manager:ListLicenses", true, s.ListLicenses),
+		onLicense(op("GetLicense", "license-manager:GetLicense", true, s.GetLicense), func(in *licensemanager.GetLicenseInput) string { return in.LicenseArn }),
+		onLicense(op("CreateLicenseVersion", "license-manager:CreateLicenseVersion", false, s.CreateLicenseVersion), func(in *licensemanager.CreateLicenseVersionInput) string { return in.LicenseArn }),
+		onLicense(op("ListLicenseVersions", "license-manager:ListLicenseVersions", true, s.ListLicenseVersions), func(in *licensemanager.ListLicenseVersionsInput) string { return in.LicenseArn }),
+		onLicense(op("DeleteLicense", "license-manager:DeleteLicense", false, s.DeleteLicense), func(in *licensemanager.DeleteLicenseInput) string { return in.LicenseArn }),
+	}
+}
+
+// onLicense authorizes o against the license ARN its input names.
+func onLicense[In any](o *Operation, arn func(*In) string) *Operation {
+	o.Resource = func(_ context.Context, _ *identity.Principal, in any) (string, string) {
+		return licensemanager.LicenseResource(arn(in.(*In)))
+	}
+	return o
+}
