@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -272,6 +273,88 @@ func testLicensesSDK(t *testing.T, s *server) {
 	}
 }
 
+// TestLicenses_Tags tags, lists and untags a license with the AWS SDK for Go: CreateLicense's
+// tags, the 50-tag limit, case-sensitive keys and the errors for other ARNs.
+func TestLicenses_Tags(t *testing.T) { testLicenseTags(t, startServer(t, serverOptions{})) }
+
+// TestLicenses_TagsPostgres runs the same test against a server on PostgreSQL.
+func TestLicenses_TagsPostgres(t *testing.T) {
+	testLicenseTags(t, startServer(t, serverOptions{database: postgresDatabase(t)}))
+}
+
+func testLicenseTags(t *testing.T, s *server) {
+	ctx := context.Background()
+	admin := orgAdmin(t, s)
+	c := lm.NewFromConfig(s.configFor(admin))
+	created, err := c.CreateLicense(ctx, newLicenseInput("DM-TAGS", "tags-1"))
+	if err != nil {
+		t.Fatalf("CreateLicense: %v", err)
+	}
+	arn := aws.ToString(created.LicenseArn)
+	list := func(what string) map[string]string {
+		t.Helper()
+		out, err := c.ListTagsForResource(ctx, &lm.ListTagsForResourceInput{ResourceArn: aws.String(arn)})
+		if err != nil {
+			t.Fatalf("ListTagsForResource(%s): %v", what, err)
+		}
+		m := map[string]string{}
+		for _, tg := range out.Tags {
+			m[aws.ToString(tg.Key)] = aws.ToString(tg.Value)
+		}
+		return m
+	}
+	// CreateLicense's tags are the license's.
+	if got := list("after CreateLicense"); len(got) != 1 || got["team"] != "sales" {
+		t.Errorf("tags after CreateLicense = %v, want team=sales", got)
+	}
+	// Tag: a new key, an existing key's new value, and a key differing only in case.
+	_, err = c.TagResource(ctx, &lm.TagResourceInput{ResourceArn: aws.String(arn), Tags: []lmtypes.Tag{
+		{Key: aws.String("cost-center"), Value: aws.String("42")}, {Key: aws.String("team"), Value: aws.String("support")},
+		{Key: aws.String("Team"), Value: aws.String("ops")}, {Key: aws.String("empty"), Value: aws.String("")}}})
+	if err != nil {
+		t.Fatalf("TagResource: %v", err)
+	}
+	if got := list("after TagResource"); len(got) != 4 || got["team"] != "support" || got["Team"] != "ops" || got["cost-center"] != "42" || got["empty"] != "" {
+		t.Errorf("tags after TagResource = %v", got)
+	}
+	// Untag; keys are case-sensitive and unknown ones ignored.
+	if _, err := c.UntagResource(ctx, &lm.UntagResourceInput{ResourceArn: aws.String(arn), TagKeys: []string{"Team", "COST-CENTER", "absent"}}); err != nil {
+		t.Fatalf("UntagResource: %v", err)
+	}
+	if got := list("after UntagResource"); len(got) != 3 || got["team"] != "support" || got["cost-center"] != "42" {
+		t.Errorf("tags after UntagResource = %v, want team, cost-center and empty", got)
+	}
+	// More than 50 tags, in one request or in all, are refused.
+	var many []lmtypes.Tag
+	for i := range 51 {
+		many = append(many, lmtypes.Tag{Key: aws.String("k" + strconv.Itoa(i)), Value: aws.String("v")})
+	}
+	_, err = c.TagResource(ctx, &lm.TagResourceInput{ResourceArn: aws.String(arn), Tags: many})
+	wantTyped[*lmtypes.ValidationException](t, "TagResource(51 tags)", err)
+	_, err = c.TagResource(ctx, &lm.TagResourceInput{ResourceArn: aws.String(arn), Tags: many[:48]})
+	wantAPIError(t, "TagResource(51 in all)", err, "ValidationException", "more than 50 tags")
+	if got := list("after refused tags"); len(got) != 3 {
+		t.Errorf("tags after refused TagResource = %d, want 3", len(got))
+	}
+	_, err = c.TagResource(ctx, &lm.TagResourceInput{ResourceArn: aws.String(arn), Tags: []lmtypes.Tag{{Key: aws.String(strings.Repeat("k", 129)), Value: aws.String("v")}}})
+	wantTyped[*lmtypes.ValidationException](t, "TagResource(129-character key)", err)
+	// An unknown license, and an ARN of another kind, are InvalidParameterValueException naming it.
+	unknown := "arn:aws:license-manager::" + rootAccount + ":license:l-00000000000000000000000000000000"
+	other := "arn:aws:license-manager:" + region + ":" + rootAccount + ":license-configuration:lic-0123456789abcdef0123456789abcdef"
+	for _, a := range []string{unknown, other} {
+		_, err = c.TagResource(ctx, &lm.TagResourceInput{ResourceArn: aws.String(a), Tags: []lmtypes.Tag{{Key: aws.String("a"), Value: aws.String("b")}}})
+		wantAPIError(t, "TagResource("+a+")", err, "InvalidParameterValueException", a)
+		_, err = c.UntagResource(ctx, &lm.UntagResourceInput{ResourceArn: aws.String(a), TagKeys: []string{"a"}})
+		wantTyped[*lmtypes.InvalidParameterValueException](t, "UntagResource("+a+")", err)
+		_, err = c.ListTagsForResource(ctx, &lm.ListTagsForResourceInput{ResourceArn: aws.String(a)})
+		wantAPIError(t, "ListTagsForResource("+a+")", err, "InvalidParameterValueException", a)
+	}
+	// Each change is in the audit trail.
+	if evs := lookupAll(t, s, "TagResource", 50); len(evs) == 0 {
+		t.Errorf("no TagResource event in the audit trail")
+	}
+}
+
 // TestLicenses_CLI creates and reads a license with the AWS CLI v2.
 func TestLicenses_CLI(t *testing.T) {
 	cli := requireTool(t, "AWS CLI v2", awsCLIs(t)["v2"])
@@ -303,6 +386,17 @@ func TestLicenses_CLI(t *testing.T) {
 	if got.License.ProductSKU != "DM-CLI" || got.License.Validity.Begin != "2026-01-01T00:00:00Z" || got.License.CreateTime == "" ||
 		got.License.Issuer.KeyFingerprint != "aws:"+rootAccount+":Vendor:issuer-fingerprint" {
 		t.Errorf("get-license = %+v", got.License)
+	}
+	// This CLI's create-license has no --tags: tag with the SDK, list with the CLI.
+	_, err := lm.NewFromConfig(s.configFor(admin)).TagResource(context.Background(), &lm.TagResourceInput{
+		ResourceArn: aws.String(created.LicenseArn), Tags: []lmtypes.Tag{{Key: aws.String("team"), Value: aws.String("cli")}}})
+	if err != nil {
+		t.Fatalf("TagResource: %v", err)
+	}
+	var tags struct{ Tags []struct{ Key, Value string } }
+	mustCLI(t, s, cli, admin, &tags, "license-manager", "list-tags-for-resource", "--resource-arn", created.LicenseArn)
+	if len(tags.Tags) != 1 || tags.Tags[0].Key != "team" || tags.Tags[0].Value != "cli" {
+		t.Errorf("list-tags-for-resource = %+v, want team=cli", tags.Tags)
 	}
 	_, stderr, code := s.cliAs(t, cli, admin, "license-manager", "get-license", "--license-arn",
 		"arn:aws:license-manager::"+rootAccount+":license:l-00000000000000000000000000000000")

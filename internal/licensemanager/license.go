@@ -19,8 +19,7 @@ import (
 // licenseDoc is a version of a license as stored: the License and what outputs do not show.
 type licenseDoc struct {
 	License
-	Tags []Tag `json:"_Tags,omitempty"`
-	Alg  string
+	Alg string
 }
 
 // content is the part of a license that CreateLicense and CreateLicenseVersion both send.
@@ -194,26 +193,6 @@ func checkConsumption(c *ConsumptionConfiguration) error {
 	return nil
 }
 
-func checkTags(tags []Tag) error {
-	if len(tags) > 50 {
-		return validation("Tags may have at most 50 tags, not %d.", len(tags))
-	}
-	seen := map[string]bool{}
-	for i, t := range tags {
-		if t.Key == nil || *t.Key == "" {
-			return validation("Tags[%d].Key is required.", i)
-		}
-		if len(*t.Key) > 128 || (t.Value != nil && len(*t.Value) > 256) {
-			return validation("Tags[%d]: keys have at most 128 characters and values 256.", i)
-		}
-		if seen[*t.Key] {
-			return validation("Tags has the key %q twice.", *t.Key)
-		}
-		seen[*t.Key] = true
-	}
-	return nil
-}
-
 // digest returns a digest of a request, to tell a retry with a ClientToken from another request.
 func digest(v any) string {
 	b, _ := json.Marshal(v)
@@ -315,8 +294,9 @@ func (in *CreateLicenseInput) content() *content {
 
 // CreateLicense creates a managed license in the caller's account, at version 1 and status
 // AVAILABLE, making the issuer's signing key on first use. A HomeRegion other than the
-// request's is accepted; the license's later changes must then be made there. A repeated
-// ClientToken with the same input returns the first answer. Errors: ValidationException.
+// request's is accepted; the license's later changes must then be made there. Tags are the
+// license's, as TagResource adds them. A repeated ClientToken with the same input returns
+// the first answer. Errors: ValidationException.
 func (s *Service) CreateLicense(ctx context.Context, caller *identity.Principal, in *CreateLicenseInput) (*CreateLicenseOutput, error) {
 	c := in.content()
 	if err := c.check(); err != nil {
@@ -353,12 +333,15 @@ func (s *Service) CreateLicense(ctx context.Context, caller *identity.Principal,
 		if err != nil {
 			return nil, err
 		}
-		d.ProductSKU, d.Beneficiary, d.Tags = in.ProductSKU, in.Beneficiary, in.Tags
+		d.ProductSKU, d.Beneficiary = in.ProductSKU, in.Beneficiary
 		row, err := d.row(caller.AccountID, in.Beneficiary, 1, now, now)
 		if err != nil {
 			return nil, err
 		}
 		if err := tx.CreateLicense(ctx, row); err != nil {
+			return nil, err
+		}
+		if err := tx.TagLicense(ctx, arn, storeTags(in.Tags)); err != nil {
 			return nil, err
 		}
 		out := &CreateLicenseOutput{LicenseArn: arn, Status: StatusAvailable, Version: "1"}

@@ -1,6 +1,7 @@
 // Package licensemanager implements AWS License Manager's managed licenses, on the issuer's
 // side for now: CreateLicense, CreateLicenseVersion, GetLicense, ListLicenses,
-// ListLicenseVersions and DeleteLicense, and the issuers' signing keys, published as a JWKS.
+// ListLicenseVersions and DeleteLicense, the tag operations (TagResource, UntagResource,
+// ListTagsForResource) on licenses, and the issuers' signing keys, published as a JWKS.
 //
 // Each operation is a method named after the AWS operation. Read operations run in one
 // store.Read; each mutating operation makes its change in one store.Apply, which also records

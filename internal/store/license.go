@@ -277,3 +277,112 @@ func (tx *Tx) PutClientToken(ctx context.Context, c *ClientToken) error {
 	}
 	return nil
 }
+
+// MaxLicenseTags is how many tags a license may have, as in License Manager.
+const MaxLicenseTags = 50
+
+// lockLicense locks a license's row for the rest of the transaction. It returns an error
+// wrapping ErrNotFound when the license does not exist.
+func (tx *Tx) lockLicense(ctx context.Context, arn string) error {
+	var v int64
+	err := tx.QueryRow(ctx, `UPDATE licenses SET version = version WHERE arn = ? RETURNING version`, arn).Scan(&v)
+	return tx.noRows(err)
+}
+
+// TagLicense adds tags to a license, replacing the value of a key (case-sensitive) it has
+// already. It returns an error wrapping ErrNotFound, or ErrLimitExceeded when the license
+// would have more than MaxLicenseTags tags.
+func (tx *Tx) TagLicense(ctx context.Context, arn string, tags []Tag) error {
+	if err := tx.tagLicense(ctx, arn, tags); err != nil {
+		return fmt.Errorf("store: tag license %s: %w", arn, err)
+	}
+	return nil
+}
+
+func (tx *Tx) tagLicense(ctx context.Context, arn string, tags []Tag) error {
+	if err := tx.lockLicense(ctx, arn); err != nil {
+		return err
+	}
+	if len(tags) == 0 {
+		return nil
+	}
+	current, err := tx.licenseTags(ctx, arn)
+	if err != nil {
+		return err
+	}
+	keys := make(map[string]bool, len(current)+len(tags))
+	for _, t := range current {
+		keys[t.Key] = true
+	}
+	for _, t := range tags {
+		keys[t.Key] = true
+	}
+	if len(keys) > MaxLicenseTags {
+		return fmt.Errorf("%d tags: %w", len(keys), ErrLimitExceeded)
+	}
+	var seq int64
+	if err := tx.QueryRow(ctx, `SELECT COALESCE(MAX(seq), 0) FROM license_tags WHERE arn = ?`, arn).Scan(&seq); err != nil {
+		tx.noteErr(err)
+		return err
+	}
+	for _, t := range tags {
+		seq++
+		if _, err := tx.Exec(ctx, `INSERT INTO license_tags (arn, key, value, seq) VALUES (?, ?, ?, ?)
+			ON CONFLICT (arn, key) DO UPDATE SET value = excluded.value`, arn, t.Key, t.Value, seq); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// UntagLicense removes the tags with the given keys (case-sensitive) from a license; keys it
+// does not have are ignored. It returns an error wrapping ErrNotFound.
+func (tx *Tx) UntagLicense(ctx context.Context, arn string, keys []string) error {
+	err := tx.lockLicense(ctx, arn)
+	for _, k := range keys {
+		if err != nil {
+			break
+		}
+		_, err = tx.Exec(ctx, `DELETE FROM license_tags WHERE arn = ? AND key = ?`, arn, k)
+	}
+	if err != nil {
+		return fmt.Errorf("store: untag license %s: %w", arn, err)
+	}
+	return nil
+}
+
+// LicenseTags returns the tags of a license in the order they were first added (nil when
+// none), or an error wrapping ErrNotFound.
+func (tx *Tx) LicenseTags(ctx context.Context, arn string) ([]Tag, error) {
+	var one int
+	err := tx.noRows(tx.QueryRow(ctx, `SELECT 1 FROM licenses WHERE arn = ?`, arn).Scan(&one))
+	var tags []Tag
+	if err == nil {
+		tags, err = tx.licenseTags(ctx, arn)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("store: tags of license %s: %w", arn, err)
+	}
+	return tags, nil
+}
+
+func (tx *Tx) licenseTags(ctx context.Context, arn string) ([]Tag, error) {
+	rows, err := tx.Query(ctx, `SELECT key, value FROM license_tags WHERE arn = ? ORDER BY seq, key`, arn)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var tags []Tag
+	for rows.Next() {
+		var t Tag
+		if err := rows.Scan(&t.Key, &t.Value); err != nil {
+			return nil, err
+		}
+		tags = append(tags, t)
+	}
+	if err := rows.Err(); err != nil {
+		tx.noteErr(err)
+		return nil, err
+	}
+	return tags, nil
+}

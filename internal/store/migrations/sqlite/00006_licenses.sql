@@ -51,7 +51,19 @@ CREATE TABLE license_client_tokens (
 	PRIMARY KEY (account_id, operation, token)
 ) STRICT;
 
+
+-- Tags belong to the license, not to a version. Keys are case-sensitive, as in License
+-- Manager; seq keeps the order tags were first added in.
+CREATE TABLE license_tags (
+	arn   TEXT NOT NULL REFERENCES licenses (arn),
+	key   TEXT NOT NULL CHECK (length(key) BETWEEN 1 AND 128),
+	value TEXT NOT NULL,
+	seq   INTEGER NOT NULL,
+	PRIMARY KEY (arn, key)
+) STRICT;
+
 -- +goose Down
+DROP TABLE license_tags;
 DROP TABLE license_client_tokens;
 DROP TABLE license_versions;
 DROP TABLE licenses;
