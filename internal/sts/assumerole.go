@@ -160,26 +160,9 @@ func (s *Service) AssumeRole(ctx context.Context, caller *identity.Principal, in
 		return nil, awserr.New("ValidationError", "The requested DurationSeconds exceeds the MaxSessionDuration set for this role.")
 	}
 
-	var sessionPolicies []string
-	if in.Policy != nil {
-		if _, err := policy.Parse(*in.Policy, policy.KindSession); err != nil {
-			var perr *policy.Error
-			if errors.As(err, &perr) {
-				return nil, awserr.New("MalformedPolicyDocument", "%s", perr.Reason)
-			}
-			return nil, err
-		}
-		sessionPolicies = append(sessionPolicies, *in.Policy)
-	}
-	packed := 0
-	if in.Policy != nil {
-		packed = len(*in.Policy)
-	}
-	for _, pa := range in.PolicyARNs {
-		packed += len(pa.ARN)
-	}
-	if packed > maxSessionPolicyChars {
-		return nil, awserr.New("PackedPolicyTooLarge", "The session policies (Policy and PolicyArns) are %d characters; the limit is %d.", packed, maxSessionPolicyChars)
+	sessionPolicies, packed, err := sessionPolicies(in.Policy, in.PolicyARNs)
+	if err != nil {
+		return nil, err
 	}
 
 	now := s.now().UTC().Truncate(time.Second)
@@ -220,16 +203,9 @@ func (s *Service) AssumeRole(ctx context.Context, caller *identity.Principal, in
 		out.PackedPolicySize = &size
 	}
 	err = s.DB.Update(ctx, func(tx *store.Tx) error {
-		policies := sessionPolicies
-		for _, pa := range in.PolicyARNs {
-			doc, err := tx.ManagedPolicyDocument(ctx, pa.ARN)
-			if errors.Is(err, store.ErrNotFound) {
-				return awserr.New("ValidationError", "The policy %s given in PolicyArns does not exist.", pa.ARN)
-			}
-			if err != nil {
-				return err
-			}
-			policies = append(policies, doc)
+		policies, err := withManagedPolicies(ctx, tx, sessionPolicies, in.PolicyARNs)
+		if err != nil {
+			return err
 		}
 		sess.Policies = policies
 		if err := tx.CreateSession(ctx, sess); err != nil {

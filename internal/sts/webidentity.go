@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/allot-dev/allot/internal/audit"
@@ -311,7 +312,7 @@ func sessionPolicies(doc *string, arns []PolicyDescriptor) ([]string, int, error
 // withManagedPolicies returns docs followed by the default versions of the managed policies
 // arns names, read in tx. A policy that does not exist is a ValidationError.
 func withManagedPolicies(ctx context.Context, tx *store.Tx, docs []string, arns []PolicyDescriptor) ([]string, error) {
-	out := docs
+	out := slices.Clip(docs) // appending never writes into docs: Update may run this again
 	for _, pa := range arns {
 		doc, err := tx.ManagedPolicyDocument(ctx, pa.ARN)
 		if errors.Is(err, store.ErrNotFound) {
