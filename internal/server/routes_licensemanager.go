@@ -12,7 +12,7 @@ import (
 // authorized against its ARN (owned by the account the ARN names); CreateLicense and
 // ListLicenses against "*", as the Service Authorization Reference lists them.
 func licenseManagerOperations(s *licensemanager.Service) []*Operation {
-	return []*Operation{
+	ops := []*Operation{
 		op("CreateLicense", "license-manager:CreateLicense", false, s.CreateLicense),
 		op("ListLicenses", "license-manager:ListLicenses", true, s.ListLicenses),
 		onLicense(op("GetLicense", "license-manager:GetLicense", true, s.GetLicense), func(in *licensemanager.GetLicenseInput) string { return in.LicenseArn }),
@@ -23,6 +23,9 @@ func licenseManagerOperations(s *licensemanager.Service) []*Operation {
 		onLicense(op("UntagResource", "license-manager:UntagResource", false, s.UntagResource), func(in *licensemanager.UntagResourceInput) string { return in.ResourceArn }),
 		onLicense(op("ListTagsForResource", "license-manager:ListTagsForResource", true, s.ListTagsForResource), func(in *licensemanager.ListTagsForResourceInput) string { return in.ResourceArn }),
 	}
+	ops = append(ops, grantOperations(s)...)
+	ops = append(ops, checkoutOperations(s)...)
+	return append(ops, tokenOperations(s)...)
 }
 
 // onLicense authorizes o against the license ARN its input names.
