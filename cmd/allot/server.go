@@ -37,7 +37,9 @@ type serverCommand struct {
 	logLevel  string
 	accessLog bool
 	httpOIDC  bool
-	getenv    func(string) string
+	// licenseClock runs the license service's clock ahead of wall time (a duration; tests only).
+	licenseClock string
+	getenv       func(string) string
 }
 
 func newServerCommand(getenv func(string) string) *cobra.Command {
@@ -47,7 +49,8 @@ func newServerCommand(getenv func(string) string) *cobra.Command {
 		Short: "Run the Allot server (every API on one port)",
 		Long: `Run the Allot server. It serves License Manager, Organizations and CloudTrail (AWS JSON 1.1)
 and IAM and STS (AWS Query) on one port, every call SigV4-signed (except STS
-AssumeRoleWithWebIdentity, which as in AWS its web identity token authenticates), plus
+AssumeRoleWithWebIdentity and License Manager GetAccessToken, which as in AWS the token they
+carry authenticates), plus
 GET /healthz, GET /metrics (Prometheus) and GET /.well-known/jwks.json (the license issuers'
 public keys, for products that verify their license tokens offline) without authentication.
 
@@ -66,6 +69,10 @@ IAM OpenID Connect providers must have https:// URLs, and AssumeRoleWithWebIdent
 their keys over https:// only, unless --allow-http-oidc-issuers (for tests against an issuer
 on loopback; never in production).
 
+--license-clock-offset runs the license service's clock ahead of wall time, so that
+provisional checkouts expire (and renewals come due) sooner on a test server; SigV4 and STS
+keep wall time. Never in production.
+
 SIGTERM or SIGINT stops accepting connections, lets in-flight requests finish (up to
 --drain-timeout) and exits 0.`,
 		Args: cobra.NoArgs,
@@ -83,12 +90,17 @@ SIGTERM or SIGINT stops accepting connections, lets in-flight requests finish (u
 	fs.StringVar(&c.logFormat, "log-format", "text", "log format: text or json")
 	fs.StringVar(&c.logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	fs.BoolVar(&c.accessLog, "access-log", true, "log one line per API request")
+	fs.StringVar(&c.licenseClock, "license-clock-offset", envOr(getenv, "ALLOT_LICENSE_CLOCK_OFFSET", ""), "run the license service's clock this far ahead of wall time, e.g. 2h, to rehearse checkout expiry and renewals on a test server; SigV4 and STS keep wall time (never in production) (env ALLOT_LICENSE_CLOCK_OFFSET)")
 	fs.BoolVar(&c.httpOIDC, "allow-http-oidc-issuers", false, "let IAM OpenID Connect providers have http:// URLs and fetch their keys over plain HTTP (tests only: tokens' keys can then be spoofed on the network)")
 	return cmd
 }
 
 func (c *serverCommand) run(ctx context.Context, stdout, stderr io.Writer) error {
 	log, err := newLogger(stderr, c.logFormat, c.logLevel)
+	if err != nil {
+		return err
+	}
+	clockOffset, err := parseClockOffset(c.licenseClock)
 	if err != nil {
 		return err
 	}
@@ -125,20 +137,38 @@ func (c *serverCommand) run(ctx context.Context, stdout, stderr io.Writer) error
 		return fmt.Errorf("listen: %w", err)
 	}
 	authorizer := authz.New(db, nil)
+	licenses := &licensemanager.Service{DB: db, Logger: log}
+	if clockOffset != 0 {
+		licenses.Now = func() time.Time { return time.Now().Add(clockOffset) }
+		log.Warn("the license service's clock runs ahead of wall time: checkouts expire early; never in production", "license_clock_offset", clockOffset.String())
+	}
 	srv := server.New(db, server.Services{
-		STS:            &sts.Service{DB: db, Authz: authorizer, Keys: oidc.NewFetcher(c.httpOIDC)},
+		STS:            &sts.Service{DB: db, Authz: authorizer, Keys: oidc.NewFetcher(c.httpOIDC), LicenseTokens: licenses},
 		IAM:            &iam.Service{DB: db, SCPs: authorizer.SCPs, AllowHTTPIssuers: c.httpOIDC},
 		Organizations:  &organizations.Service{DB: db},
 		CloudTrail:     &cloudtrail.Service{Store: db},
-		LicenseManager: &licensemanager.Service{DB: db},
+		LicenseManager: licenses,
 	}, server.Config{MaxBodyBytes: c.maxBody, AccessLog: c.accessLog, Logger: log, Authorizer: authorizer})
 	go purgeSessions(ctx, db, log)
+	go licenses.RunReclaimer(ctx, time.Minute)
 	log.Info("allot listening", "addr", ln.Addr().String(), "database", db.Dialect())
 	if err := srv.Serve(ctx, ln, c.drain); err != nil {
 		return err
 	}
 	log.Info("allot stopped")
 	return nil
+}
+
+// parseClockOffset parses --license-clock-offset: empty for none, else a duration not below 0.
+func parseClockOffset(v string) (time.Duration, error) {
+	if v == "" {
+		return 0, nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d < 0 {
+		return 0, fmt.Errorf("--license-clock-offset %q: want a duration of 0 or more, such as 90m or 2h", v)
+	}
+	return d, nil
 }
 
 // purgeSessions deletes STS sessions a day after they expire, every ten minutes, until ctx

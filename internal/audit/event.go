@@ -117,7 +117,10 @@ func IdentityOf(p *identity.Principal) UserIdentity {
 		// CloudTrail's WebIdentityUser: no ARN or account; the access key (if any) is the one
 		// that signed the request.
 		u.ARN, u.AccountID = "", ""
-		_, u.IdentityProvider, _ = strings.Cut(p.FederatedProvider, ":oidc-provider/")
+		u.IdentityProvider = p.FederatedProvider // a built-in provider's name
+		if _, url, ok := strings.Cut(p.FederatedProvider, ":oidc-provider/"); ok {
+			u.IdentityProvider = url
+		}
 	}
 	return u
 }

@@ -17,6 +17,8 @@ var secretKeys = map[string]bool{
 	"password":         true,
 	"privateKey":       true,
 	"signedToken":      true,
+	"token":            true, // License Manager refresh tokens (CreateToken, GetAccessToken)
+	"accessToken":      true, // License Manager access tokens (GetAccessToken)
 	"tokenCode":        true,
 	"webIdentityToken": true,
 }

@@ -75,9 +75,43 @@ func (a *Authorizer) Authorize(ctx context.Context, r *Request) error {
 		return err
 	}
 	if res.Decision != policy.Allow {
+		if st, ok := scopedAllow(res, r.Action); ok {
+			return awserr.New(CodeScopedToResource, "%s: %s supports no resource-level permissions, so statement %s of %s, which allows it only on named resources, grants nothing. Allow it on \"Resource\": \"*\".",
+				res.Message(preq), r.Action, st.name(), st.Policy)
+		}
 		return awserr.New("AccessDenied", "%s", res.Message(preq))
 	}
 	return nil
+}
+
+// CodeScopedToResource is the error code of a denial of a License Manager action that
+// supports no resource-level permissions (CheckoutLicense, CheckInLicense,
+// ExtendLicenseConsumption, …) when an identity policy allows it only on named resources:
+// AWS reports that case as AuthorizationException, as seed 000's troubleshooting table says.
+const CodeScopedToResource = "AuthorizationException"
+
+// scopedStep is a statement that allowed the action but not the resource.
+type scopedStep struct{ policy.Step }
+
+func (s scopedStep) name() string {
+	if s.Sid != "" {
+		return strconv.Quote(s.Sid)
+	}
+	return "#" + strconv.Itoa(s.Statement+1)
+}
+
+// scopedAllow returns the identity-policy statement that would have allowed a wildcard-only
+// action had it named "*" as its resource, when the decision is an implicit deny.
+func scopedAllow(res *policy.Result, action string) (scopedStep, bool) {
+	if res.Decision != policy.ImplicitDeny || !policy.WildcardOnly(action) {
+		return scopedStep{}, false
+	}
+	for _, st := range res.Trace {
+		if st.Type == policy.TypeIdentity && st.Effect == "Allow" && !st.Matched && st.Why == "resource" {
+			return scopedStep{st}, true
+		}
+	}
+	return scopedStep{}, false
 }
 
 // Decide evaluates r and returns the result with the evaluator's request (for messages and

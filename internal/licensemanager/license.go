@@ -341,7 +341,10 @@ func (s *Service) CreateLicense(ctx context.Context, caller *identity.Principal,
 		if err := tx.CreateLicense(ctx, row); err != nil {
 			return nil, err
 		}
-		if err := tx.TagLicense(ctx, arn, storeTags(in.Tags)); err != nil {
+		if err := syncUsage(ctx, tx, d); err != nil {
+			return nil, err
+		}
+		if err := tx.TagLicenseResource(ctx, arn, storeTags(in.Tags)); err != nil {
 			return nil, err
 		}
 		out := &CreateLicenseOutput{LicenseArn: arn, Status: StatusAvailable, Version: "1"}
@@ -358,6 +361,28 @@ func ownLicense(ctx context.Context, tx *store.Tx, caller *identity.Principal, c
 			return nil, awserr.New(code, "License %s has no version %d in account %s.", arn, version, caller.AccountID)
 		}
 		return nil, awserr.New(code, "License %s does not exist in account %s.", arn, caller.AccountID)
+	}
+	return l, err
+}
+
+// visibleLicense reads a license the caller's account issued or received; one that does
+// not exist, or has not reached the account, is code.
+func (s *Service) visibleLicense(ctx context.Context, tx *store.Tx, caller *identity.Principal, code, arn string, version int64) (*store.License, error) {
+	l, err := tx.License(ctx, arn, version)
+	if err == nil && l.AccountID != caller.AccountID {
+		rs, rerr := s.reachableLicenses(ctx, tx, caller, licenseQuery{ARN: arn, ReceivedOnly: true})
+		if rerr != nil {
+			return nil, rerr
+		}
+		if len(rs) == 0 {
+			err = store.ErrNotFound
+		}
+	}
+	if errors.Is(err, store.ErrNotFound) {
+		if version != 0 {
+			return nil, awserr.New(code, "License %s has no version %d that account %s can see.", arn, version, caller.AccountID)
+		}
+		return nil, awserr.New(code, "License %s does not exist, or was neither issued by nor granted to account %s.", arn, caller.AccountID)
 	}
 	return l, err
 }
@@ -387,9 +412,10 @@ type GetLicenseOutput struct {
 	License *License
 }
 
-// GetLicense returns a license of the caller's account at its current version or at Version.
-// Errors: ValidationException (a malformed ARN or version), InvalidParameterValueException (no
-// such license or version).
+// GetLicense returns a license the caller's account issued or received (through a grant
+// in any status but rejected or deleted) at its current version or at Version. Errors:
+// ValidationException (a malformed ARN or version), InvalidParameterValueException (no such
+// license or version).
 func (s *Service) GetLicense(ctx context.Context, caller *identity.Principal, in *GetLicenseInput) (*GetLicenseOutput, error) {
 	if err := checkLicenseARN(ErrValidation, "LicenseArn", in.LicenseArn); err != nil {
 		return nil, err
@@ -399,7 +425,7 @@ func (s *Service) GetLicense(ctx context.Context, caller *identity.Principal, in
 		return nil, err
 	}
 	return store.Read(ctx, s.DB, func(tx *store.Tx) (*GetLicenseOutput, error) {
-		l, err := ownLicense(ctx, tx, caller, ErrInvalidParameterValue, in.LicenseArn, v)
+		l, err := s.visibleLicense(ctx, tx, caller, ErrInvalidParameterValue, in.LicenseArn, v)
 		if err != nil {
 			return nil, err
 		}
@@ -578,6 +604,9 @@ func (s *Service) CreateLicenseVersion(ctx context.Context, caller *identity.Pri
 			if errors.Is(err, store.ErrConflict) {
 				return nil, awserr.New(ErrConflict, "License %s changed while this version was written: read it again.", in.LicenseArn)
 			}
+			return nil, err
+		}
+		if err := syncUsage(ctx, tx, d); err != nil {
 			return nil, err
 		}
 		out := &CreateLicenseVersionOutput{LicenseArn: in.LicenseArn, Version: itoa(v), Status: in.Status}

@@ -1,12 +1,17 @@
-// Package licensemanager implements AWS License Manager's managed licenses, on the issuer's
-// side for now: CreateLicense, CreateLicenseVersion, GetLicense, ListLicenses,
-// ListLicenseVersions and DeleteLicense, the tag operations (TagResource, UntagResource,
-// ListTagsForResource) on licenses, and the issuers' signing keys, published as a JWKS.
+// Package licensemanager implements AWS License Manager's managed licenses: the issuer's
+// side (CreateLicense, CreateLicenseVersion, GetLicense, ListLicenses, ListLicenseVersions,
+// DeleteLicense), grants that carry a license to other accounts and organizations (CreateGrant
+// and the grant lifecycle, the received-license views), the consumption side (CheckoutLicense,
+// CheckoutBorrowLicense, ExtendLicenseConsumption, CheckInLicense, GetLicenseUsage) with
+// tokens signed by the issuers' keys, tokens for consumers without an account, tags, and the
+// issuers' keys, published as a JWKS.
 //
 // Each operation is a method named after the AWS operation. Read operations run in one
-// store.Read; each mutating operation makes its change in one store.Apply, which also records
-// its response in the request's audit event. Authorization happens before an operation runs.
-// Every error is one the operation's own error list names, since the Go SDK types only those.
+// store.Read; each mutating operation makes its change in one store.Apply (or store.Update),
+// which also records its response in the request's audit event. Authorization by policies
+// happens before an operation runs; grants, the other side of a cross-account use, are checked
+// by the operations. Every error is one the operation's own error list names, since the Go SDK
+// types only those.
 package licensemanager
 
 import (
@@ -14,7 +19,9 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"log/slog"
 	"regexp"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -30,8 +37,14 @@ const (
 	ErrConflict              = "ConflictException"
 	ErrInvalidParameterValue = "InvalidParameterValueException"
 	ErrRedirect              = "RedirectException"
+	ErrResourceLimitExceeded = "ResourceLimitExceededException"
 	ErrResourceNotFound      = "ResourceNotFoundException"
 	ErrValidation            = "ValidationException"
+
+	// Checkout errors.
+	ErrEntitlementNotAllowed             = "EntitlementNotAllowedException"
+	ErrNoEntitlementsAllowed             = "NoEntitlementsAllowedException"
+	ErrUnsupportedDigitalSignatureMethod = "UnsupportedDigitalSignatureMethodException"
 )
 
 // License statuses (LicenseStatus) and deletion statuses (LicenseDeletionStatus).
@@ -62,6 +75,10 @@ type Service struct {
 	DB *store.DB
 	// Now returns the current time; time.Now when nil.
 	Now func() time.Time
+	// Logger logs the background work (RunReclaimer); slog.Default() when nil.
+	Logger *slog.Logger
+
+	keys sync.Map // key ID → crypto.Signer: issuer private keys, parsed once (signing.go)
 }
 
 func (s *Service) now() time.Time {

@@ -72,16 +72,30 @@ func storeTags(tags []Tag) []store.Tag {
 	return out
 }
 
-// checkResourceARN checks a ResourceArn member: required, and a license's, the only
-// resource taggable so far.
+// checkResourceARN checks a ResourceArn member: required, and a license's or a grant's,
+// the resources License Manager tags here.
 func checkResourceARN(arn string) error {
 	if arn == "" {
 		return validation("ResourceArn is required.")
 	}
-	if !licenseARNPattern.MatchString(arn) {
-		return awserr.New(ErrInvalidParameterValue, "ResourceArn %q is not a resource this server can tag: only licenses (arn:aws:license-manager::ACCOUNT:license:l-…) are taggable.", arn)
+	if !licenseARNPattern.MatchString(arn) && !grantARNPattern.MatchString(arn) {
+		return awserr.New(ErrInvalidParameterValue, "ResourceArn %q is not a resource this server can tag: send a license (arn:aws:license-manager::ACCOUNT:license:l-…) or a grant (arn:aws:license-manager::ACCOUNT:grant:g-…).", arn)
 	}
 	return nil
+}
+
+// ownResource checks that a license or grant exists in the caller's account (a grant: that
+// the caller's account made it).
+func ownResource(ctx context.Context, tx *store.Tx, caller *identity.Principal, arn string) error {
+	if licenseARNPattern.MatchString(arn) {
+		_, err := ownLicense(ctx, tx, caller, ErrInvalidParameterValue, arn, 0)
+		return err
+	}
+	g, err := tx.Grant(ctx, arn, 0)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && g.AccountID != caller.AccountID) {
+		return awserr.New(ErrInvalidParameterValue, "Grant %s does not exist in account %s: a grant's tags belong to its grantor.", arn, caller.AccountID)
+	}
+	return err
 }
 
 // TagResourceInput is the input of TagResource.
@@ -93,7 +107,7 @@ type TagResourceInput struct {
 // TagResourceOutput is the (empty) output of TagResource.
 type TagResourceOutput struct{}
 
-// TagResource adds tags to a license of the caller's account, replacing the value of a key
+// TagResource adds tags to a license or a grant of the caller's account, replacing the value of a key
 // it has already. Errors: ValidationException (no tags, a bad tag, more than 50 tags in all),
 // InvalidParameterValueException (not a license ARN, or no such license).
 func (s *Service) TagResource(ctx context.Context, caller *identity.Principal, in *TagResourceInput) (*TagResourceOutput, error) {
@@ -107,12 +121,12 @@ func (s *Service) TagResource(ctx context.Context, caller *identity.Principal, i
 		return nil, err
 	}
 	return store.Apply(ctx, s.DB, func(tx *store.Tx) (*TagResourceOutput, error) {
-		if _, err := ownLicense(ctx, tx, caller, ErrInvalidParameterValue, in.ResourceArn, 0); err != nil {
+		if err := ownResource(ctx, tx, caller, in.ResourceArn); err != nil {
 			return nil, err
 		}
-		if err := tx.TagLicense(ctx, in.ResourceArn, storeTags(in.Tags)); err != nil {
+		if err := tx.TagLicenseResource(ctx, in.ResourceArn, storeTags(in.Tags)); err != nil {
 			if errors.Is(err, store.ErrLimitExceeded) {
-				return nil, validation("License %s would have more than %d tags: remove some with UntagResource first.", in.ResourceArn, maxTags)
+				return nil, validation("%s would have more than %d tags: remove some with UntagResource first.", in.ResourceArn, maxTags)
 			}
 			return nil, err
 		}
@@ -129,7 +143,7 @@ type UntagResourceInput struct {
 // UntagResourceOutput is the (empty) output of UntagResource.
 type UntagResourceOutput struct{}
 
-// UntagResource removes tags from a license of the caller's account by key (case-sensitive);
+// UntagResource removes tags from a license or a grant of the caller's account by key (case-sensitive);
 // keys it does not have are ignored. Errors: ValidationException (no keys, a bad key),
 // InvalidParameterValueException (not a license ARN, or no such license).
 func (s *Service) UntagResource(ctx context.Context, caller *identity.Principal, in *UntagResourceInput) (*UntagResourceOutput, error) {
@@ -148,10 +162,10 @@ func (s *Service) UntagResource(ctx context.Context, caller *identity.Principal,
 		}
 	}
 	return store.Apply(ctx, s.DB, func(tx *store.Tx) (*UntagResourceOutput, error) {
-		if _, err := ownLicense(ctx, tx, caller, ErrInvalidParameterValue, in.ResourceArn, 0); err != nil {
+		if err := ownResource(ctx, tx, caller, in.ResourceArn); err != nil {
 			return nil, err
 		}
-		if err := tx.UntagLicense(ctx, in.ResourceArn, in.TagKeys); err != nil {
+		if err := tx.UntagLicenseResource(ctx, in.ResourceArn, in.TagKeys); err != nil {
 			return nil, err
 		}
 		return &UntagResourceOutput{}, nil
@@ -168,7 +182,7 @@ type ListTagsForResourceOutput struct {
 	Tags []Tag
 }
 
-// ListTagsForResource returns the tags of a license of the caller's account, in the order
+// ListTagsForResource returns the tags of a license or a grant of the caller's account, in the order
 // they were first added. Errors: ValidationException (no ResourceArn),
 // InvalidParameterValueException (not a license ARN, or no such license).
 func (s *Service) ListTagsForResource(ctx context.Context, caller *identity.Principal, in *ListTagsForResourceInput) (*ListTagsForResourceOutput, error) {
@@ -176,11 +190,10 @@ func (s *Service) ListTagsForResource(ctx context.Context, caller *identity.Prin
 		return nil, err
 	}
 	return store.Read(ctx, s.DB, func(tx *store.Tx) (*ListTagsForResourceOutput, error) {
-		l, err := ownLicense(ctx, tx, caller, ErrInvalidParameterValue, in.ResourceArn, 0)
-		if err != nil {
+		if err := ownResource(ctx, tx, caller, in.ResourceArn); err != nil {
 			return nil, err
 		}
-		tags, err := tx.LicenseTags(ctx, l.ARN)
+		tags, err := tx.LicenseResourceTags(ctx, in.ResourceArn)
 		if err != nil {
 			return nil, err
 		}

@@ -137,7 +137,9 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 	}
 	c.pending.SetRequest(in)
 	ctx = authz.WithOrigin(ctx, authz.Origin{SourceIP: sourceIP(r), Region: c.region(r), Secure: r.TLS != nil})
-	if !c.op.Unauthorized {
+	// A token-authenticated operation called unsigned has no principal to authorize: its token
+	// decides. Called signed, it is authorized as any other.
+	if !c.op.Unauthorized && !(c.op.TokenAuthenticated && c.principal == nil) {
 		req := &authz.Request{Principal: c.principal, Action: c.op.Action, Resource: "*"}
 		if c.op.Resource != nil {
 			req.Resource, req.ResourceAccount = c.op.Resource(ctx, c.principal, in)
@@ -282,7 +284,7 @@ func (s *Server) fail(ctx context.Context, w http.ResponseWriter, c *call, err e
 		e = &awserr.Error{Code: c.internalCode(), Message: "An internal error occurred. Request ID: " + c.requestID + "."}
 	}
 	e = protocolError(c.protocol, e)
-	if c.outcome == "" && (e.Code == "AccessDenied" || e.Code == "AccessDeniedException") {
+	if c.outcome == "" && (e.Code == "AccessDenied" || e.Code == "AccessDeniedException" || e.Code == authz.CodeScopedToResource) {
 		c.outcome = outcomeDenied
 	}
 	if c.outcome == "" {
@@ -404,11 +406,20 @@ func (c *call) region(r *http.Request) string {
 	return "us-east-1"
 }
 
-// tokenAuthenticated returns the service of an unsigned Query request for an operation that
+// tokenAuthenticated returns the service of an unsigned request for an operation that
 // authenticates its caller from a token in its input, or nil when the request is signed or
-// names another operation.
+// names another operation. A JSON request names its service (X-Amz-Target); an unsigned
+// Query request names none, so its operation is looked up in every Query service.
 func (s *Server) tokenAuthenticated(r *http.Request, c *call, form url.Values) *Service {
-	if c.protocol != ProtocolQuery || r.Header.Get("Authorization") != "" || r.URL.Query().Has("X-Amz-Signature") {
+	if r.Header.Get("Authorization") != "" || r.URL.Query().Has("X-Amz-Signature") {
+		return nil
+	}
+	if c.protocol == ProtocolJSON {
+		if c.svc != nil {
+			if op := c.svc.Operations[c.opName]; op != nil && op.TokenAuthenticated {
+				return c.svc
+			}
+		}
 		return nil
 	}
 	for _, svc := range s.bySigner {

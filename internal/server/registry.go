@@ -43,9 +43,10 @@ type Operation struct {
 	// resource policy takes part (sts:AssumeRole and its trust policy).
 	Unauthorized bool
 	// TokenAuthenticated marks operations whose caller is authenticated by a token in their
-	// input rather than by the request's signature: STS AssumeRoleWithWebIdentity, which AWS's
-	// clients send unsigned. Such a request is accepted without a signature (the operation
-	// verifies the token; its caller is nil); a signed one is verified as usual.
+	// input rather than by the request's signature: STS AssumeRoleWithWebIdentity and License
+	// Manager GetAccessToken, which AWS's clients send unsigned. Such a request is accepted
+	// without a signature (the operation verifies the token; its caller is nil, and it is not
+	// authorized before it runs); a signed one is verified and authorized as usual.
 	TokenAuthenticated bool
 	// Resource returns the ARN the operation acts on and the account that owns it ("" for the
 	// caller's), for resource-level permissions; nil means "*".

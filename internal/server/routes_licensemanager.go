@@ -7,9 +7,8 @@ import (
 	"github.com/allot-dev/allot/internal/licensemanager"
 )
 
-// licenseManagerOperations returns License Manager's operations. Those on one license (the
-// tag operations included: licenses are the only taggable resource so far) are
-// authorized against its ARN (owned by the account the ARN names); CreateLicense and
+// licenseManagerOperations returns License Manager's operations. Those on one license or
+// grant (the tag operations included) are authorized against its ARN; CreateLicense and
 // ListLicenses against "*", as the Service Authorization Reference lists them.
 func licenseManagerOperations(s *licensemanager.Service) []*Operation {
 	ops := []*Operation{
@@ -19,19 +18,35 @@ func licenseManagerOperations(s *licensemanager.Service) []*Operation {
 		onLicense(op("CreateLicenseVersion", "license-manager:CreateLicenseVersion", false, s.CreateLicenseVersion), func(in *licensemanager.CreateLicenseVersionInput) string { return in.LicenseArn }),
 		onLicense(op("ListLicenseVersions", "license-manager:ListLicenseVersions", true, s.ListLicenseVersions), func(in *licensemanager.ListLicenseVersionsInput) string { return in.LicenseArn }),
 		onLicense(op("DeleteLicense", "license-manager:DeleteLicense", false, s.DeleteLicense), func(in *licensemanager.DeleteLicenseInput) string { return in.LicenseArn }),
-		onLicense(op("TagResource", "license-manager:TagResource", false, s.TagResource), func(in *licensemanager.TagResourceInput) string { return in.ResourceArn }),
-		onLicense(op("UntagResource", "license-manager:UntagResource", false, s.UntagResource), func(in *licensemanager.UntagResourceInput) string { return in.ResourceArn }),
-		onLicense(op("ListTagsForResource", "license-manager:ListTagsForResource", true, s.ListTagsForResource), func(in *licensemanager.ListTagsForResourceInput) string { return in.ResourceArn }),
+		onTagged(op("TagResource", "license-manager:TagResource", false, s.TagResource), func(in *licensemanager.TagResourceInput) string { return in.ResourceArn }),
+		onTagged(op("UntagResource", "license-manager:UntagResource", false, s.UntagResource), func(in *licensemanager.UntagResourceInput) string { return in.ResourceArn }),
+		onTagged(op("ListTagsForResource", "license-manager:ListTagsForResource", true, s.ListTagsForResource), func(in *licensemanager.ListTagsForResourceInput) string { return in.ResourceArn }),
 	}
 	ops = append(ops, grantOperations(s)...)
 	ops = append(ops, checkoutOperations(s)...)
 	return append(ops, tokenOperations(s)...)
 }
 
-// onLicense authorizes o against the license ARN its input names.
+// onLicense authorizes o against the license ARN its input names. License Manager resources
+// have no resource policies: when the license is another account's, the grant that brought
+// it is the other side of the cross-account use, and the operation checks it, so only the
+// caller's own policies decide here.
 func onLicense[In any](o *Operation, arn func(*In) string) *Operation {
 	o.Resource = func(_ context.Context, _ *identity.Principal, in any) (string, string) {
-		return licensemanager.LicenseResource(arn(in.(*In)))
+		resource, _ := licensemanager.LicenseResource(arn(in.(*In)))
+		return resource, ""
+	}
+	return o
+}
+
+// onTagged authorizes o against the license or grant ARN its input names, as onLicense does.
+func onTagged[In any](o *Operation, arn func(*In) string) *Operation {
+	o.Resource = func(_ context.Context, _ *identity.Principal, in any) (string, string) {
+		a := arn(in.(*In))
+		if resource, _ := licensemanager.LicenseResource(a); resource != "*" {
+			return resource, ""
+		}
+		return licensemanager.GrantResource(a), ""
 	}
 	return o
 }

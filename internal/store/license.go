@@ -19,6 +19,7 @@ type IssuerKey struct {
 	PrivateKey []byte
 	Current    bool
 	CreatedAt  time.Time
+	RetiredAt  time.Time // zero unless retired (RetireIssuerKey)
 }
 
 func issuerKeyContext(kid string) string { return "license_issuer_keys:" + kid }
@@ -57,11 +58,11 @@ func (tx *Tx) IssuerKey(ctx context.Context, accountID, issuerName, alg string) 
 	return k, nil
 }
 
-// IssuerPublicKeys returns the public part of every issuer key, current and previous, in
-// key ID order (PrivateKey is nil).
+// IssuerPublicKeys returns the public part of every issuer key, current and previous (not
+// retired ones), in key ID order (PrivateKey is nil).
 func (tx *Tx) IssuerPublicKeys(ctx context.Context) ([]*IssuerKey, error) {
 	rows, err := tx.Query(ctx, `SELECT kid, account_id, issuer_name, alg, public_jwk, is_current, created_at
-		FROM license_issuer_keys ORDER BY kid`)
+		FROM license_issuer_keys WHERE retired_at IS NULL ORDER BY kid`)
 	if err != nil {
 		return nil, fmt.Errorf("store: issuer keys: %w", err)
 	}
@@ -186,15 +187,7 @@ func (tx *Tx) Licenses(ctx context.Context, q LicenseQuery) ([]*License, error) 
 	b.WriteString(`SELECT ` + licenseColumns + ` FROM licenses l JOIN license_versions v ON v.arn = l.arn AND v.version = l.version
 		WHERE l.account_id = ? AND l.arn > ?`)
 	args := []any{q.AccountID, q.After}
-	in := func(col string, vs []string) {
-		if len(vs) == 0 {
-			return
-		}
-		b.WriteString(" AND " + col + " IN (?" + strings.Repeat(", ?", len(vs)-1) + ")")
-		for _, v := range vs {
-			args = append(args, v)
-		}
-	}
+	in := inFilter(&b, &args)
 	in("l.arn", q.ARNs)
 	in("l.product_sku", q.ProductSKUs)
 	in("l.beneficiary", q.Beneficiaries)
@@ -281,32 +274,41 @@ func (tx *Tx) PutClientToken(ctx context.Context, c *ClientToken) error {
 // MaxLicenseTags is how many tags a license may have, as in License Manager.
 const MaxLicenseTags = 50
 
-// lockLicense locks a license's row for the rest of the transaction. It returns an error
-// wrapping ErrNotFound when the license does not exist.
-func (tx *Tx) lockLicense(ctx context.Context, arn string) error {
+// tagTables returns the tag table and the resource table of a license or grant ARN.
+func tagTables(arn string) (tags, resources string) {
+	if strings.Contains(arn, ":grant:") {
+		return "license_grant_tags", "license_grants"
+	}
+	return "license_tags", "licenses"
+}
+
+// lockLicenseResource locks the row of a license or grant for the rest of the transaction. It returns
+// an error wrapping ErrNotFound when it does not exist.
+func (tx *Tx) lockLicenseResource(ctx context.Context, arn string) error {
+	_, table := tagTables(arn)
 	var v int64
-	err := tx.QueryRow(ctx, `UPDATE licenses SET version = version WHERE arn = ? RETURNING version`, arn).Scan(&v)
+	err := tx.QueryRow(ctx, `UPDATE `+table+` SET version = version WHERE arn = ? RETURNING version`, arn).Scan(&v)
 	return tx.noRows(err)
 }
 
-// TagLicense adds tags to a license, replacing the value of a key (case-sensitive) it has
-// already. It returns an error wrapping ErrNotFound, or ErrLimitExceeded when the license
-// would have more than MaxLicenseTags tags.
-func (tx *Tx) TagLicense(ctx context.Context, arn string, tags []Tag) error {
-	if err := tx.tagLicense(ctx, arn, tags); err != nil {
-		return fmt.Errorf("store: tag license %s: %w", arn, err)
+// TagLicenseResource adds tags to a license or a grant (by ARN), replacing the value of a
+// key (case-sensitive) it has already. It returns an error wrapping ErrNotFound, or
+// ErrLimitExceeded when the resource would have more than MaxLicenseTags tags.
+func (tx *Tx) TagLicenseResource(ctx context.Context, arn string, tags []Tag) error {
+	if err := tx.tagLicenseResource(ctx, arn, tags); err != nil {
+		return fmt.Errorf("store: tag %s: %w", arn, err)
 	}
 	return nil
 }
 
-func (tx *Tx) tagLicense(ctx context.Context, arn string, tags []Tag) error {
-	if err := tx.lockLicense(ctx, arn); err != nil {
+func (tx *Tx) tagLicenseResource(ctx context.Context, arn string, tags []Tag) error {
+	if err := tx.lockLicenseResource(ctx, arn); err != nil {
 		return err
 	}
 	if len(tags) == 0 {
 		return nil
 	}
-	current, err := tx.licenseTags(ctx, arn)
+	current, err := tx.resourceTags(ctx, arn)
 	if err != nil {
 		return err
 	}
@@ -320,14 +322,15 @@ func (tx *Tx) tagLicense(ctx context.Context, arn string, tags []Tag) error {
 	if len(keys) > MaxLicenseTags {
 		return fmt.Errorf("%d tags: %w", len(keys), ErrLimitExceeded)
 	}
+	table, _ := tagTables(arn)
 	var seq int64
-	if err := tx.QueryRow(ctx, `SELECT COALESCE(MAX(seq), 0) FROM license_tags WHERE arn = ?`, arn).Scan(&seq); err != nil {
+	if err := tx.QueryRow(ctx, `SELECT COALESCE(MAX(seq), 0) FROM `+table+` WHERE arn = ?`, arn).Scan(&seq); err != nil {
 		tx.noteErr(err)
 		return err
 	}
 	for _, t := range tags {
 		seq++
-		if _, err := tx.Exec(ctx, `INSERT INTO license_tags (arn, key, value, seq) VALUES (?, ?, ?, ?)
+		if _, err := tx.Exec(ctx, `INSERT INTO `+table+` (arn, key, value, seq) VALUES (?, ?, ?, ?)
 			ON CONFLICT (arn, key) DO UPDATE SET value = excluded.value`, arn, t.Key, t.Value, seq); err != nil {
 			return err
 		}
@@ -335,39 +338,42 @@ func (tx *Tx) tagLicense(ctx context.Context, arn string, tags []Tag) error {
 	return nil
 }
 
-// UntagLicense removes the tags with the given keys (case-sensitive) from a license; keys it
-// does not have are ignored. It returns an error wrapping ErrNotFound.
-func (tx *Tx) UntagLicense(ctx context.Context, arn string, keys []string) error {
-	err := tx.lockLicense(ctx, arn)
+// UntagLicenseResource removes the tags with the given keys (case-sensitive) from a license
+// or a grant; keys it does not have are ignored. It returns an error wrapping ErrNotFound.
+func (tx *Tx) UntagLicenseResource(ctx context.Context, arn string, keys []string) error {
+	table, _ := tagTables(arn)
+	err := tx.lockLicenseResource(ctx, arn)
 	for _, k := range keys {
 		if err != nil {
 			break
 		}
-		_, err = tx.Exec(ctx, `DELETE FROM license_tags WHERE arn = ? AND key = ?`, arn, k)
+		_, err = tx.Exec(ctx, `DELETE FROM `+table+` WHERE arn = ? AND key = ?`, arn, k)
 	}
 	if err != nil {
-		return fmt.Errorf("store: untag license %s: %w", arn, err)
+		return fmt.Errorf("store: untag %s: %w", arn, err)
 	}
 	return nil
 }
 
-// LicenseTags returns the tags of a license in the order they were first added (nil when
-// none), or an error wrapping ErrNotFound.
-func (tx *Tx) LicenseTags(ctx context.Context, arn string) ([]Tag, error) {
+// LicenseResourceTags returns the tags of a license or a grant in the order they were first
+// added (nil when none), or an error wrapping ErrNotFound.
+func (tx *Tx) LicenseResourceTags(ctx context.Context, arn string) ([]Tag, error) {
+	_, resources := tagTables(arn)
 	var one int
-	err := tx.noRows(tx.QueryRow(ctx, `SELECT 1 FROM licenses WHERE arn = ?`, arn).Scan(&one))
+	err := tx.noRows(tx.QueryRow(ctx, `SELECT 1 FROM `+resources+` WHERE arn = ?`, arn).Scan(&one))
 	var tags []Tag
 	if err == nil {
-		tags, err = tx.licenseTags(ctx, arn)
+		tags, err = tx.resourceTags(ctx, arn)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("store: tags of license %s: %w", arn, err)
+		return nil, fmt.Errorf("store: tags of %s: %w", arn, err)
 	}
 	return tags, nil
 }
 
-func (tx *Tx) licenseTags(ctx context.Context, arn string) ([]Tag, error) {
-	rows, err := tx.Query(ctx, `SELECT key, value FROM license_tags WHERE arn = ? ORDER BY seq, key`, arn)
+func (tx *Tx) resourceTags(ctx context.Context, arn string) ([]Tag, error) {
+	table, _ := tagTables(arn)
+	rows, err := tx.Query(ctx, `SELECT key, value FROM `+table+` WHERE arn = ? ORDER BY seq, key`, arn)
 	if err != nil {
 		return nil, err
 	}
@@ -385,4 +391,18 @@ func (tx *Tx) licenseTags(ctx context.Context, arn string) ([]Tag, error) {
 		return nil, err
 	}
 	return tags, nil
+}
+
+// inFilter returns a function that adds "AND col IN (…)" for a non-empty list of values to
+// the query being built in b, appending the values to args.
+func inFilter(b *strings.Builder, args *[]any) func(col string, vs []string) {
+	return func(col string, vs []string) {
+		if len(vs) == 0 {
+			return
+		}
+		b.WriteString(" AND " + col + " IN (?" + strings.Repeat(", ?", len(vs)-1) + ")")
+		for _, v := range vs {
+			*args = append(*args, v)
+		}
+	}
 }

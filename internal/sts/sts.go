@@ -28,6 +28,9 @@ type Service struct {
 	Keys KeyFetcher
 	// KeyCacheTTL is how long fetched keys are used; DefaultKeyCacheTTL when zero.
 	KeyCacheTTL time.Duration
+	// LicenseTokens verifies License Manager's access tokens for AssumeRoleWithWebIdentity;
+	// nil refuses them with InvalidIdentityToken.
+	LicenseTokens LicenseTokens
 
 	keys keyCache // issuers' keys, by issuer URL
 }

@@ -5,12 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/allot-dev/allot/internal/audit"
 	"github.com/allot-dev/allot/internal/authz"
 	"github.com/allot-dev/allot/internal/awserr"
 	"github.com/allot-dev/allot/internal/identity"
+	"github.com/allot-dev/allot/internal/licensemanager"
 	"github.com/allot-dev/allot/internal/policy"
 	"github.com/allot-dev/allot/internal/store"
 )
@@ -52,6 +54,14 @@ type AssumeRoleWithWebIdentityOutput struct {
 // keys URL:aud, URL:sub, URL:amr (URL being the provider's host and path) and
 // aws:FederatedProvider.
 //
+// It also accepts License Manager's access tokens (GetAccessToken), as AWS's built-in
+// providers work: no IAM provider is registered; the trust policy names {"Federated":
+// "openid-license-manager.amazonaws.com"}, with the condition keys
+// openid-license-manager.amazonaws.com:aud (the license ARN), :sub (the token ID) and :amr
+// (aws:license-manager:token-issuer-account-id:ACCOUNT and the token's properties). The token
+// is verified by LicenseTokens, without any fetch; one whose token was deleted is refused.
+// When the token names roles (CreateToken's RoleArns), the role must be one of them.
+//
 // The token authenticates the call: as in AWS, it needs no signature (caller is nil), and the
 // decision rests on the token and the trust policy alone. A signed call is accepted too; its
 // signer is recorded as the session's SourceARN and the audit event's accessKeyId. The
@@ -78,30 +88,27 @@ func (s *Service) AssumeRoleWithWebIdentity(ctx context.Context, caller *identit
 	if err != nil {
 		return nil, err
 	}
-	url, scheme := issuerURL(iss)
-	providerARN := store.OIDCProviderARN(roleAccount, url)
-	var provider *store.OIDCProvider
+	var fed *federation
+	if iss == licensemanager.TokenIssuer {
+		fed, err = s.licenseFederation(ctx, in.WebIdentityToken, now)
+	} else {
+		fed, err = s.oidcFederation(ctx, tok, iss, roleAccount, now)
+	}
+	if err != nil {
+		return nil, err
+	}
+	web := fed.web
 	var role *store.Role
 	err = s.DB.View(ctx, func(tx *store.Tx) error {
 		var err error
-		if provider, err = tx.OIDCProvider(ctx, providerARN); err != nil {
-			return err
-		}
 		role, err = tx.Role(ctx, roleAccount, roleName)
 		if errors.Is(err, store.ErrNotFound) {
 			role, err = nil, nil
 		}
 		return err
 	})
-	if errors.Is(err, store.ErrNotFound) || err == nil && !issuerMatches(scheme, url, provider) {
-		return nil, invalidToken("No OpenIDConnect provider found in your account for %s", iss)
-	}
 	if err != nil {
 		return nil, fmt.Errorf("sts: assume role with web identity %s: %w", in.RoleARN, err)
-	}
-	web, err := s.verifyWebToken(ctx, tok, provider, now)
-	if err != nil {
-		return nil, err
 	}
 
 	// From here on the call is the web identity's, recorded in the role's account.
@@ -113,18 +120,22 @@ func (s *Service) AssumeRoleWithWebIdentity(ctx context.Context, caller *identit
 	caller = &identity.Principal{
 		Kind:              identity.KindWebIdentity,
 		AccountID:         roleAccount,
-		ARN:               provider.ARN,
-		PrincipalID:       provider.URL + ":" + web.Audience + ":" + web.Subject,
+		ARN:               fed.provider,
+		PrincipalID:       fed.keyPrefix + ":" + web.Audience + ":" + web.Subject,
 		UserName:          web.Subject,
 		AccessKeyID:       signerKey,
 		SourceIdentity:    web.SourceIdentity,
-		FederatedProvider: provider.ARN,
+		FederatedProvider: fed.provider,
 	}
 	audit.PendingFrom(ctx).SetUserIdentity(audit.IdentityOf(caller), roleAccount)
 
 	if role == nil || role.Path != rolePath {
 		// As AWS: a role that does not exist is indistinguishable from one that does not trust you.
 		return nil, awserr.New("AccessDenied", "User: %s is not authorized to perform: sts:AssumeRoleWithWebIdentity on resource: %s", caller.ARN, in.RoleARN)
+	}
+	if len(fed.roleARNs) > 0 && !slices.Contains(fed.roleARNs, role.ARN) {
+		return nil, awserr.New("AccessDenied", "User: %s is not authorized to perform: sts:AssumeRoleWithWebIdentity on resource: %s because the token names only the roles %s: use one of them, or a token that names this role",
+			caller.ARN, in.RoleARN, strings.Join(fed.roleARNs, ", "))
 	}
 	trust, err := s.Authz.Parse(role.AssumeRolePolicy, policy.KindTrust)
 	if err != nil {
@@ -137,7 +148,7 @@ func (s *Service) AssumeRoleWithWebIdentity(ctx context.Context, caller *identit
 		Resource:        role.ARN,
 		ResourceAccount: role.AccountID,
 		ResourcePolicy:  trust,
-		Context:         webIdentityContext(in, provider, web),
+		Context:         webIdentityContext(in, fed),
 		Time:            now,
 	}
 	if err := s.Authz.Authorize(ctx, req); err != nil {
@@ -180,7 +191,7 @@ func (s *Service) AssumeRoleWithWebIdentity(ctx context.Context, caller *identit
 		Token:              token,
 		SourceIdentity:     web.SourceIdentity,
 		SourceARN:          signer,
-		FederatedProvider:  provider.ARN,
+		FederatedProvider:  fed.provider,
 		WebIdentitySubject: web.Subject,
 		CreatedAt:          created,
 		ExpiresAt:          created.Add(duration),
@@ -266,16 +277,18 @@ func validateAssumeRoleWithWebIdentity(in *AssumeRoleWithWebIdentityInput) error
 }
 
 // webIdentityContext returns the condition keys of an AssumeRoleWithWebIdentity call: the
-// provider's URL:aud, URL:sub and URL:amr, aws:FederatedProvider and sts:RoleSessionName.
-func webIdentityContext(in *AssumeRoleWithWebIdentityInput, p *store.OIDCProvider, t *webToken) map[string][]string {
+// provider's PREFIX:aud, PREFIX:sub and PREFIX:amr (PREFIX being an OpenID Connect provider's
+// URL, or the name of a built-in provider), aws:FederatedProvider and sts:RoleSessionName.
+func webIdentityContext(in *AssumeRoleWithWebIdentityInput, fed *federation) map[string][]string {
+	t := fed.web
 	c := map[string][]string{
 		"sts:RoleSessionName":   {in.RoleSessionName},
-		"aws:FederatedProvider": {p.ARN},
-		p.URL + ":aud":          {t.Audience},
-		p.URL + ":sub":          {t.Subject},
+		"aws:FederatedProvider": {fed.provider},
+		fed.keyPrefix + ":aud":  {t.Audience},
+		fed.keyPrefix + ":sub":  {t.Subject},
 	}
 	if len(t.AMR) > 0 {
-		c[p.URL+":amr"] = t.AMR
+		c[fed.keyPrefix+":amr"] = t.AMR
 	}
 	if t.SourceIdentity != "" {
 		c["sts:SourceIdentity"] = []string{t.SourceIdentity}

@@ -17,6 +17,7 @@ func runLicenses(t *testing.T, open func(t testing.TB) *store.DB) {
 	t.Run("Licenses", func(t *testing.T) { testLicenses(t, open(t)) })
 	t.Run("LicenseClientTokens", func(t *testing.T) { testLicenseClientTokens(t, open(t)) })
 	t.Run("LicenseTags", func(t *testing.T) { testLicenseTags(t, open(t)) })
+	t.Run("Grants", func(t *testing.T) { testGrants(t, open(t)) })
 }
 
 func testIssuerKeys(t *testing.T, db *store.DB) {
@@ -179,12 +180,12 @@ func testLicenseTags(t *testing.T, db *store.DB) {
 		if err := tx.CreateLicense(ctx, l); err != nil {
 			return err
 		}
-		return tx.TagLicense(ctx, l.ARN, []store.Tag{{Key: "team", Value: "sales"}, {Key: "Team", Value: "ops"}})
+		return tx.TagLicenseResource(ctx, l.ARN, []store.Tag{{Key: "team", Value: "sales"}, {Key: "Team", Value: "ops"}})
 	})
 	tags := func() []store.Tag {
 		var got []store.Tag
 		err := db.View(ctx, func(tx *store.Tx) (err error) {
-			got, err = tx.LicenseTags(ctx, l.ARN)
+			got, err = tx.LicenseResourceTags(ctx, l.ARN)
 			return err
 		})
 		if err != nil {
@@ -194,13 +195,15 @@ func testLicenseTags(t *testing.T, db *store.DB) {
 	}
 	// Keys are case-sensitive; a key tagged again keeps its place and takes the new value.
 	update(t, db, func(tx *store.Tx) error {
-		return tx.TagLicense(ctx, l.ARN, []store.Tag{{Key: "cost", Value: ""}, {Key: "team", Value: "support"}})
+		return tx.TagLicenseResource(ctx, l.ARN, []store.Tag{{Key: "cost", Value: ""}, {Key: "team", Value: "support"}})
 	})
 	want := []store.Tag{{Key: "team", Value: "support"}, {Key: "Team", Value: "ops"}, {Key: "cost", Value: ""}}
 	if got := tags(); len(got) != 3 || got[0] != want[0] || got[1] != want[1] || got[2] != want[2] {
 		t.Fatalf("LicenseTags = %+v, want %+v", got, want)
 	}
-	update(t, db, func(tx *store.Tx) error { return tx.UntagLicense(ctx, l.ARN, []string{"TEAM", "Team", "absent"}) })
+	update(t, db, func(tx *store.Tx) error {
+		return tx.UntagLicenseResource(ctx, l.ARN, []string{"TEAM", "Team", "absent"})
+	})
 	if got := tags(); len(got) != 2 || got[0] != want[0] || got[1] != want[2] {
 		t.Fatalf("LicenseTags after untag = %+v, want team and cost", got)
 	}
@@ -209,29 +212,29 @@ func testLicenseTags(t *testing.T, db *store.DB) {
 	for i := range store.MaxLicenseTags - 1 {
 		many = append(many, store.Tag{Key: "k" + string(rune('A'+i%26)) + string(rune('a'+i/26)), Value: "v"})
 	}
-	err := db.Update(ctx, func(tx *store.Tx) error { return tx.TagLicense(ctx, l.ARN, many) })
+	err := db.Update(ctx, func(tx *store.Tx) error { return tx.TagLicenseResource(ctx, l.ARN, many) })
 	if !errors.Is(err, store.ErrLimitExceeded) {
 		t.Errorf("TagLicense(51 in all) error = %v, want ErrLimitExceeded", err)
 	}
 	if got := tags(); len(got) != 2 {
 		t.Errorf("LicenseTags after refused tags = %d, want 2", len(got))
 	}
-	update(t, db, func(tx *store.Tx) error { return tx.TagLicense(ctx, l.ARN, many[:48]) })
+	update(t, db, func(tx *store.Tx) error { return tx.TagLicenseResource(ctx, l.ARN, many[:48]) })
 	if got := tags(); len(got) != store.MaxLicenseTags {
 		t.Errorf("LicenseTags = %d, want %d", len(got), store.MaxLicenseTags)
 	}
 	// An unknown license is ErrNotFound for each operation.
 	unknown := newLicenseARN(acct)
-	err = db.Update(ctx, func(tx *store.Tx) error { return tx.TagLicense(ctx, unknown, []store.Tag{{Key: "a"}}) })
+	err = db.Update(ctx, func(tx *store.Tx) error { return tx.TagLicenseResource(ctx, unknown, []store.Tag{{Key: "a"}}) })
 	if !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("TagLicense(unknown) error = %v, want ErrNotFound", err)
 	}
-	err = db.Update(ctx, func(tx *store.Tx) error { return tx.UntagLicense(ctx, unknown, []string{"a"}) })
+	err = db.Update(ctx, func(tx *store.Tx) error { return tx.UntagLicenseResource(ctx, unknown, []string{"a"}) })
 	if !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("UntagLicense(unknown) error = %v, want ErrNotFound", err)
 	}
 	err = db.View(ctx, func(tx *store.Tx) error {
-		_, err := tx.LicenseTags(ctx, unknown)
+		_, err := tx.LicenseResourceTags(ctx, unknown)
 		return err
 	})
 	if !errors.Is(err, store.ErrNotFound) {

@@ -48,6 +48,8 @@ func Run(t *testing.T, open func(t testing.TB) *store.DB) {
 	runIAM(t, open)
 	runOrganizations(t, open)
 	runLicenses(t, open)
+	runCheckouts(t, open)
+	runTokens(t, open)
 }
 
 // Quiet returns a logger that drops everything, for tests whose failures log on purpose.
