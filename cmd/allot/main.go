@@ -33,7 +33,7 @@ endpoint override (--endpoint-url, BaseEndpoint).`,
 	root.SetArgs(args)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	root.AddCommand(newServerCommand(getenv), newAuditCommand(getenv), newExplainCommand(getenv), newKeysCommand(getenv))
+	root.AddCommand(newServerCommand(getenv), newAuditCommand(getenv), newExplainCommand(getenv), newKeysCommand(getenv), newBenchCommand(getenv), newDoctorCommand())
 	if err := root.ExecuteContext(ctx); err != nil {
 		if code, ok := err.(exitCode); ok {
 			return int(code)

@@ -14,7 +14,9 @@ import (
 	"github.com/allot-dev/allot/internal/authz"
 	"github.com/allot-dev/allot/internal/bootstrap"
 	"github.com/allot-dev/allot/internal/cloudtrail"
+	"github.com/allot-dev/allot/internal/ec2"
 	"github.com/allot-dev/allot/internal/iam"
+	"github.com/allot-dev/allot/internal/licenseconfig"
 	"github.com/allot-dev/allot/internal/licensemanager"
 	"github.com/allot-dev/allot/internal/oidc"
 	"github.com/allot-dev/allot/internal/organizations"
@@ -37,6 +39,7 @@ type serverCommand struct {
 	logLevel  string
 	accessLog bool
 	httpOIDC  bool
+	pprof     string // address of the profiling listener; "" for none
 	// licenseClock runs the license service's clock ahead of wall time (a duration; tests only).
 	licenseClock string
 	getenv       func(string) string
@@ -91,6 +94,7 @@ SIGTERM or SIGINT stops accepting connections, lets in-flight requests finish (u
 	fs.StringVar(&c.logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	fs.BoolVar(&c.accessLog, "access-log", true, "log one line per API request")
 	fs.StringVar(&c.licenseClock, "license-clock-offset", envOr(getenv, "ALLOT_LICENSE_CLOCK_OFFSET", ""), "run the license service's clock this far ahead of wall time, e.g. 2h, to rehearse checkout expiry and renewals on a test server; SigV4 and STS keep wall time (never in production) (env ALLOT_LICENSE_CLOCK_OFFSET)")
+	fs.StringVar(&c.pprof, "debug-pprof", "", "serve Go's profiler (net/http/pprof, /debug/pprof/) on this address, e.g. 127.0.0.1:6060: unauthenticated, so loopback only; off by default")
 	fs.BoolVar(&c.httpOIDC, "allow-http-oidc-issuers", false, "let IAM OpenID Connect providers have http:// URLs and fetch their keys over plain HTTP (tests only: tokens' keys can then be spoofed on the network)")
 	return cmd
 }
@@ -142,13 +146,21 @@ func (c *serverCommand) run(ctx context.Context, stdout, stderr io.Writer) error
 		licenses.Now = func() time.Time { return time.Now().Add(clockOffset) }
 		log.Warn("the license service's clock runs ahead of wall time: checkouts expire early; never in production", "license_clock_offset", clockOffset.String())
 	}
+	configs := &licenseconfig.Service{DB: db, Logger: log}
 	srv := server.New(db, server.Services{
-		STS:            &sts.Service{DB: db, Authz: authorizer, Keys: oidc.NewFetcher(c.httpOIDC), LicenseTokens: licenses},
-		IAM:            &iam.Service{DB: db, SCPs: authorizer.SCPs, AllowHTTPIssuers: c.httpOIDC},
-		Organizations:  &organizations.Service{DB: db},
-		CloudTrail:     &cloudtrail.Service{Store: db},
-		LicenseManager: licenses,
+		STS:                   &sts.Service{DB: db, Authz: authorizer, Keys: oidc.NewFetcher(c.httpOIDC), LicenseTokens: licenses},
+		IAM:                   &iam.Service{DB: db, SCPs: authorizer.SCPs, AllowHTTPIssuers: c.httpOIDC},
+		Organizations:         &organizations.Service{DB: db},
+		CloudTrail:            &cloudtrail.Service{Store: db},
+		LicenseManager:        licenses,
+		LicenseConfigurations: configs,
+		EC2:                   &ec2.Service{DB: db, Licenses: configs},
 	}, server.Config{MaxBodyBytes: c.maxBody, AccessLog: c.accessLog, Logger: log, Authorizer: authorizer})
+	if c.pprof != "" {
+		if err := servePprof(ctx, c.pprof, log); err != nil {
+			return err
+		}
+	}
 	go purgeSessions(ctx, db, log)
 	go licenses.RunReclaimer(ctx, time.Minute)
 	log.Info("allot listening", "addr", ln.Addr().String(), "database", db.Dialect())

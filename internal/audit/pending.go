@@ -2,6 +2,7 @@ package audit
 
 import (
 	"context"
+	"encoding/json"
 	"sync"
 )
 
@@ -16,6 +17,7 @@ type Pending struct {
 	mu       sync.Mutex
 	event    Event
 	recorded bool
+	body     []byte // the event serialised by Encode; nil once it changed since
 }
 
 // NewPending returns a pending event.
@@ -40,6 +42,7 @@ func (p *Pending) SetRequest(v any) {
 	raw := Params(v)
 	p.mu.Lock()
 	p.event.RequestParameters = raw
+	p.body = nil
 	p.mu.Unlock()
 }
 
@@ -52,6 +55,7 @@ func (p *Pending) SetResponse(v any) {
 	raw := Params(v)
 	p.mu.Lock()
 	p.event.ResponseElements = raw
+	p.body = nil
 	p.mu.Unlock()
 }
 
@@ -62,6 +66,7 @@ func (p *Pending) SetResources(rs ...Resource) {
 	}
 	p.mu.Lock()
 	p.event.Resources = append(p.event.Resources[:0:0], rs...)
+	p.body = nil
 	p.mu.Unlock()
 }
 
@@ -74,6 +79,7 @@ func (p *Pending) SetUserIdentity(u UserIdentity, recipientAccountID string) {
 	}
 	p.mu.Lock()
 	p.event.UserIdentity, p.event.RecipientAccountID = u, recipientAccountID
+	p.body = nil
 	p.mu.Unlock()
 }
 
@@ -84,6 +90,7 @@ func (p *Pending) SetError(code, message string) {
 	}
 	p.mu.Lock()
 	p.event.ErrorCode, p.event.ErrorMessage = code, message
+	p.body = nil
 	p.mu.Unlock()
 }
 
@@ -97,7 +104,27 @@ func (p *Pending) Claim() (*Record, error) {
 		return nil, nil
 	}
 	ev := p.event
+	if p.body != nil {
+		return recordFromEvent(&ev, p.body)
+	}
 	return NewRecord(&ev)
+}
+
+// Encode serialises the event as it stands, so that Claim need not: the store calls it before
+// handing a write to its writer goroutine, which every write waits for. A later Set call
+// discards the encoding. It does nothing on a nil *Pending.
+func (p *Pending) Encode() {
+	if p == nil {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.body != nil || p.recorded {
+		return
+	}
+	if body, err := json.Marshal(&p.event); err == nil {
+		p.body = body
+	}
 }
 
 // Done marks the event written (ok) or still to be written (!ok).

@@ -52,19 +52,77 @@ type Request struct {
 	Time           time.Time           // zero: now
 }
 
-// Authorizer decides requests. Safe for concurrent use; it caches parsed policy documents.
+// Authorizer decides requests. Safe for concurrent use. It caches parsed policy documents by
+// content, and each principal's stored policies and each account's organization context
+// (parsed) in store.Caches: they are dropped whenever this process commits a change to IAM or
+// Organizations (store.Generation), so a change made through this node applies to the next
+// request, and one made through another node sharing the database within the store's cache
+// TTL.
 type Authorizer struct {
 	db   *store.DB
 	now  func() time.Time
 	docs docCache
+	pols *store.Cache[principalKey, *storedPolicies]
+	orgs *store.Cache[string, *orgInfo]
 }
+
+// maxCachedPrincipals bounds the caches of principals' policies and of organization contexts.
+const maxCachedPrincipals = 1 << 14
 
 // New returns an authorizer reading policies from db.
 func New(db *store.DB, now func() time.Time) *Authorizer {
 	if now == nil {
 		now = time.Now
 	}
-	return &Authorizer{db: db, now: now, docs: docCache{max: 4096}}
+	return &Authorizer{db: db, now: now, docs: docCache{max: 4096},
+		pols: store.NewCache[principalKey, *storedPolicies](db, maxCachedPrincipals),
+		orgs: store.NewCache[string, *orgInfo](db, maxCachedPrincipals)}
+}
+
+// principalKey names the IAM user or role whose stored policies a principal has.
+type principalKey struct {
+	kind            identity.Kind
+	account, entity string
+}
+
+// storedPolicies are the parsed identity policies and boundary of a user or role, shared by
+// every request of theirs: never modified once made.
+type storedPolicies struct {
+	identity []*policy.Document
+	boundary *policy.Document
+}
+
+// orgInfo is an account's organization context with its SCPs parsed, shared by every request
+// from or to the account: never modified once made.
+type orgInfo struct {
+	ctx    *store.OrgContext
+	levels [][]*policy.Document // nil unless SCPs are enabled
+}
+
+// orgInfo returns the organization context of an account.
+func (a *Authorizer) orgInfo(ctx context.Context, accountID string) (*orgInfo, error) {
+	return a.orgs.Get(ctx, accountID, func(ctx context.Context) (*orgInfo, error) {
+		oc, err := a.db.OrgContext(ctx, accountID)
+		if err != nil {
+			return nil, fmt.Errorf("authz: organization of %s: %w", accountID, err)
+		}
+		info := &orgInfo{ctx: oc}
+		if oc.SCPsEnabled {
+			info.levels = make([][]*policy.Document, 0, len(oc.Levels))
+			for _, level := range oc.Levels {
+				docs := make([]*policy.Document, 0, len(level))
+				for _, t := range level {
+					d, err := a.docs.parse(t.Document, policy.KindSCP, t.Name)
+					if err != nil {
+						return nil, fmt.Errorf("authz: service control policy %s: %w", t.Name, err)
+					}
+					docs = append(docs, d)
+				}
+				info.levels = append(info.levels, docs)
+			}
+		}
+		return info, nil
+	})
 }
 
 // Authorize returns nil when r is allowed and an AccessDenied *awserr.Error naming the cause
@@ -139,24 +197,23 @@ func (a *Authorizer) Decide(ctx context.Context, r *Request) (*policy.Result, *p
 	if resource == "" {
 		resource = "*"
 	}
-	org, err := a.db.OrgContext(ctx, p.AccountID)
+	info, err := a.orgInfo(ctx, p.AccountID)
 	if err != nil {
-		return nil, nil, fmt.Errorf("authz: organization of %s: %w", p.AccountID, err)
-	}
-	if pols.SCPs, err = a.scps(p, org); err != nil {
 		return nil, nil, err
 	}
+	org := info.ctx
+	pols.SCPs = scps(p, info)
 	c := a.context(r, origin, now)
 	if org.OrgID != "" && p.Kind != identity.KindWebIdentity {
 		c["aws:principalorgid"] = []string{org.OrgID}
 		c["aws:principalorgpaths"] = []string{org.Path}
 	}
 	if owner := r.ResourceAccount; owner != "" && owner != p.AccountID {
-		ro, err := a.db.OrgContext(ctx, owner)
+		ri, err := a.orgInfo(ctx, owner)
 		if err != nil {
-			return nil, nil, fmt.Errorf("authz: organization of %s: %w", owner, err)
+			return nil, nil, err
 		}
-		if ro.OrgID != "" {
+		if ro := ri.ctx; ro.OrgID != "" {
 			c["aws:resourceorgid"] = []string{ro.OrgID}
 			c["aws:resourceorgpaths"] = []string{ro.Path}
 		}
@@ -180,30 +237,19 @@ func (a *Authorizer) Decide(ctx context.Context, r *Request) (*policy.Result, *p
 // organization or is its management account, SCPs are not enabled, or p is a service-linked
 // role.
 func (a *Authorizer) SCPs(ctx context.Context, p *identity.Principal) ([][]*policy.Document, error) {
-	org, err := a.db.OrgContext(ctx, p.AccountID)
+	info, err := a.orgInfo(ctx, p.AccountID)
 	if err != nil {
-		return nil, fmt.Errorf("authz: organization of %s: %w", p.AccountID, err)
+		return nil, err
 	}
-	return a.scps(p, org)
+	return scps(p, info), nil
 }
 
-func (a *Authorizer) scps(p *identity.Principal, org *store.OrgContext) ([][]*policy.Document, error) {
-	if !org.SCPsEnabled || !policy.SCPsApply(p, org.ManagementAccount) {
-		return nil, nil
+// scps returns the SCP levels that bound p, nil when none do.
+func scps(p *identity.Principal, info *orgInfo) [][]*policy.Document {
+	if !info.ctx.SCPsEnabled || !policy.SCPsApply(p, info.ctx.ManagementAccount) {
+		return nil
 	}
-	levels := make([][]*policy.Document, 0, len(org.Levels))
-	for _, level := range org.Levels {
-		docs := make([]*policy.Document, 0, len(level))
-		for _, t := range level {
-			d, err := a.docs.parse(t.Document, policy.KindSCP, t.Name)
-			if err != nil {
-				return nil, fmt.Errorf("authz: service control policy %s: %w", t.Name, err)
-			}
-			docs = append(docs, d)
-		}
-		levels = append(levels, docs)
-	}
-	return levels, nil
+	return info.levels
 }
 
 // Parse parses a policy document, caching the result by content.
@@ -214,41 +260,24 @@ func (a *Authorizer) Parse(doc string, kind policy.Kind) (*policy.Document, erro
 // principalPolicies gathers the identity policies, boundary and session policies of p.
 func (a *Authorizer) principalPolicies(ctx context.Context, p *identity.Principal) (*policy.Policies, error) {
 	pols := &policy.Policies{}
-	var stored *store.PrincipalPolicies
-	var err error
+	var key principalKey
 	switch p.Kind {
 	case identity.KindRoot, identity.KindWebIdentity:
 		// Root needs no policies in its account; a web identity has none (only the role's
 		// trust policy, the request's resource policy, can allow it).
 		return pols, nil
 	case identity.KindIAMUser:
-		stored, err = a.db.UserPolicies(ctx, p.AccountID, p.UserName)
+		key = principalKey{p.Kind, p.AccountID, p.UserName}
 	case identity.KindAssumedRole:
-		stored, err = a.db.RolePolicies(ctx, p.AccountID, p.RoleName)
+		key = principalKey{p.Kind, p.AccountID, p.RoleName}
 	default:
 		return nil, fmt.Errorf("authz: unknown principal kind %q", p.Kind)
 	}
-	if errors.Is(err, store.ErrNotFound) {
-		// The user or role was deleted while its credentials were still in use: nothing allows.
-		return pols, nil
-	}
+	stored, err := a.pols.Get(ctx, key, func(ctx context.Context) (*storedPolicies, error) { return a.loadPolicies(ctx, p) })
 	if err != nil {
-		return nil, fmt.Errorf("authz: policies of %s: %w", p.ARN, err)
+		return nil, err
 	}
-	for _, t := range stored.Identity {
-		d, err := a.docs.parse(t.Document, policy.KindIdentity, t.Name)
-		if err != nil {
-			return nil, fmt.Errorf("authz: stored policy %s of %s: %w", t.Name, p.ARN, err)
-		}
-		pols.Identity = append(pols.Identity, d)
-	}
-	if stored.Boundary != nil {
-		d, err := a.docs.parse(stored.Boundary.Document, policy.KindIdentity, stored.Boundary.Name)
-		if err != nil {
-			return nil, fmt.Errorf("authz: boundary %s of %s: %w", stored.Boundary.Name, p.ARN, err)
-		}
-		pols.Boundary = d
-	}
+	pols.Identity, pols.Boundary = stored.identity, stored.boundary
 	for i, doc := range p.SessionPolicy {
 		d, err := a.docs.parse(doc, policy.KindSession, "session policy "+strconv.Itoa(i+1))
 		if err != nil {
@@ -257,6 +286,41 @@ func (a *Authorizer) principalPolicies(ctx context.Context, p *identity.Principa
 		pols.Session = append(pols.Session, d)
 	}
 	return pols, nil
+}
+
+// loadPolicies reads and parses the stored identity policies and boundary of the user or
+// role behind p.
+func (a *Authorizer) loadPolicies(ctx context.Context, p *identity.Principal) (*storedPolicies, error) {
+	var stored *store.PrincipalPolicies
+	var err error
+	if p.Kind == identity.KindIAMUser {
+		stored, err = a.db.UserPolicies(ctx, p.AccountID, p.UserName)
+	} else {
+		stored, err = a.db.RolePolicies(ctx, p.AccountID, p.RoleName)
+	}
+	if errors.Is(err, store.ErrNotFound) {
+		// The user or role was deleted while its credentials were still in use: nothing allows.
+		return &storedPolicies{}, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("authz: policies of %s: %w", p.ARN, err)
+	}
+	out := &storedPolicies{identity: make([]*policy.Document, 0, len(stored.Identity))}
+	for _, t := range stored.Identity {
+		d, err := a.docs.parse(t.Document, policy.KindIdentity, t.Name)
+		if err != nil {
+			return nil, fmt.Errorf("authz: stored policy %s of %s: %w", t.Name, p.ARN, err)
+		}
+		out.identity = append(out.identity, d)
+	}
+	if stored.Boundary != nil {
+		d, err := a.docs.parse(stored.Boundary.Document, policy.KindIdentity, stored.Boundary.Name)
+		if err != nil {
+			return nil, fmt.Errorf("authz: boundary %s of %s: %w", stored.Boundary.Name, p.ARN, err)
+		}
+		out.boundary = d
+	}
+	return out, nil
 }
 
 // context builds the global condition keys of a request.

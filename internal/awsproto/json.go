@@ -173,13 +173,13 @@ func (d *jsonDecoder) value(raw []byte, v reflect.Value, path string) error {
 		if raw[0] != '[' {
 			return typeError(path, describe(t))
 		}
-		var elems []json.RawMessage
-		if err := json.Unmarshal(raw, &elems); err != nil {
-			return syntaxError(err)
+		elems, err := arrayElements(raw)
+		if err != nil {
+			return err
 		}
 		s := reflect.MakeSlice(t, len(elems), len(elems))
 		for i, e := range elems {
-			if err := d.value(bytes.TrimSpace(e), s.Index(i), path+"["+strconv.Itoa(i)+"]"); err != nil {
+			if err := d.value(e, s.Index(i), path+"["+strconv.Itoa(i)+"]"); err != nil {
 				return err
 			}
 		}
@@ -196,9 +196,9 @@ func (d *jsonDecoder) value(raw []byte, v reflect.Value, path string) error {
 		if raw[0] != '"' {
 			return typeError(path, describe(t))
 		}
-		var s string
-		if err := json.Unmarshal(raw, &s); err != nil {
-			return syntaxError(err)
+		s, err := decodeString(raw)
+		if err != nil {
+			return err
 		}
 		v.SetString(s)
 		return nil
@@ -253,19 +253,118 @@ func (d *jsonDecoder) value(raw []byte, v reflect.Value, path string) error {
 }
 
 // objectMembers splits a JSON object into its members, with keys sorted so the first problem
-// reported does not depend on map order. A repeated key keeps its last value.
+// reported does not depend on map order. A repeated key keeps its last value. raw is valid
+// JSON (DecodeJSON validated the whole body), so it is split without a second validation.
 func objectMembers(raw []byte) (map[string]json.RawMessage, []string, error) {
-	var members map[string]json.RawMessage
-	if err := json.Unmarshal(raw, &members); err != nil {
-		return nil, nil, syntaxError(err)
-	}
-	keys := make([]string, 0, len(members))
-	for k, m := range members {
-		members[k] = bytes.TrimSpace(m)
-		keys = append(keys, k)
+	members := make(map[string]json.RawMessage)
+	keys := make([]string, 0, 8)
+	i := skipSpace(raw, 1)
+	for i < len(raw) && raw[i] != '}' {
+		end := skipValue(raw, i) // the key, a string
+		key, err := decodeString(raw[i:end])
+		if err != nil {
+			return nil, nil, err
+		}
+		i = skipSpace(raw, end)
+		i = skipSpace(raw, i+1) // ':'
+		end = skipValue(raw, i)
+		if end <= i || end > len(raw) {
+			return nil, nil, awserr.New(serializationCode, "Request body is not valid JSON")
+		}
+		if _, dup := members[key]; !dup {
+			keys = append(keys, key)
+		}
+		members[key] = raw[i:end]
+		i = skipSpace(raw, end)
+		if i < len(raw) && raw[i] == ',' {
+			i = skipSpace(raw, i+1)
+		}
 	}
 	slices.Sort(keys)
 	return members, keys, nil
+}
+
+// arrayElements splits a JSON array, valid JSON, into its elements.
+func arrayElements(raw []byte) ([][]byte, error) {
+	var elems [][]byte
+	i := skipSpace(raw, 1)
+	for i < len(raw) && raw[i] != ']' {
+		end := skipValue(raw, i)
+		if end <= i || end > len(raw) {
+			return nil, awserr.New(serializationCode, "Request body is not valid JSON")
+		}
+		elems = append(elems, raw[i:end])
+		i = skipSpace(raw, end)
+		if i < len(raw) && raw[i] == ',' {
+			i = skipSpace(raw, i+1)
+		}
+	}
+	return elems, nil
+}
+
+// skipSpace returns the index of the first byte of raw at or after i that is not JSON white
+// space.
+func skipSpace(raw []byte, i int) int {
+	for i < len(raw) && (raw[i] == ' ' || raw[i] == '\t' || raw[i] == '\n' || raw[i] == '\r') {
+		i++
+	}
+	return i
+}
+
+// skipValue returns the index just past the JSON value (valid JSON) that starts at raw[i].
+func skipValue(raw []byte, i int) int {
+	if i >= len(raw) {
+		return i
+	}
+	switch raw[i] {
+	case '"':
+		for j := i + 1; j < len(raw); j++ {
+			switch raw[j] {
+			case '\\':
+				j++
+			case '"':
+				return j + 1
+			}
+		}
+		return len(raw)
+	case '{', '[':
+		depth := 0
+		for j := i; j < len(raw); j++ {
+			switch raw[j] {
+			case '"':
+				j = skipValue(raw, j) - 1
+			case '{', '[':
+				depth++
+			case '}', ']':
+				depth--
+				if depth == 0 {
+					return j + 1
+				}
+			}
+		}
+		return len(raw)
+	}
+	j := i
+	for j < len(raw) && raw[j] != ',' && raw[j] != '}' && raw[j] != ']' && raw[j] != ' ' && raw[j] != '\t' && raw[j] != '\n' && raw[j] != '\r' {
+		j++
+	}
+	return j
+}
+
+// decodeString decodes a JSON string (valid JSON): without escapes and in valid UTF-8, its
+// bytes are the string, as encoding/json would decode it.
+func decodeString(raw []byte) (string, error) {
+	if len(raw) >= 2 && raw[0] == '"' && raw[len(raw)-1] == '"' {
+		inner := raw[1 : len(raw)-1]
+		if bytes.IndexByte(inner, '\\') < 0 && utf8.Valid(inner) {
+			return string(inner), nil
+		}
+	}
+	var s string
+	if err := json.Unmarshal(raw, &s); err != nil {
+		return "", syntaxError(err)
+	}
+	return s, nil
 }
 
 // isNumber reports whether raw starts like a JSON number.

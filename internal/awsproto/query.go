@@ -40,10 +40,21 @@ var timeType = reflect.TypeFor[time.Time]()
 // *awserr.Error with code "ValidationError" naming the parameter. Checking required members and
 // constraints is the caller's job.
 func DecodeQuery(form url.Values, v any) error {
+	return queryDecoder{code: validationCode, unknownCode: validationCode}.decode(form, v)
+}
+
+// queryDecoder holds what differs between the Query protocol and EC2's variant of it.
+type queryDecoder struct {
+	code        string // the code of a malformed parameter
+	unknownCode string // the code of a parameter the operation does not have
+	flat        bool   // lists are Name.N (EC2), not Name.member.N
+}
+
+func (d queryDecoder) decode(form url.Values, v any) error {
 	rv := reflect.ValueOf(v)
 	if rv.Kind() != reflect.Pointer || rv.IsNil() {
 		return &awserr.Error{Code: internalCode, Message: "An internal error occurred.",
-			Err: fmt.Errorf("awsproto: DecodeQuery needs a non-nil pointer, got %T", v)}
+			Err: fmt.Errorf("awsproto: decoding needs a non-nil pointer, got %T", v)}
 	}
 	root := &qnode{}
 	for k, vals := range form {
@@ -65,7 +76,7 @@ func DecodeQuery(form url.Values, v any) error {
 		n.values = append(n.values, vals...)
 		n.set = true
 	}
-	return decodeQueryValue(root, rv.Elem())
+	return d.value(root, rv.Elem())
 }
 
 // ignoredParameters are not members of any operation: the operation selector and the SigV4
@@ -94,45 +105,45 @@ func (n *qnode) sortedKeys() []string {
 	return keys
 }
 
-// decodeQueryValue decodes the parameters under n into v, which is settable.
-func decodeQueryValue(n *qnode, v reflect.Value) error {
+// value decodes the parameters under n into v, which is settable.
+func (d queryDecoder) value(n *qnode, v reflect.Value) error {
 	t := v.Type()
 	if t.Kind() == reflect.Pointer {
 		if v.IsNil() {
 			p := reflect.New(t.Elem())
-			if err := decodeQueryValue(n, p.Elem()); err != nil {
+			if err := d.value(n, p.Elem()); err != nil {
 				return err
 			}
 			v.Set(p)
 			return nil
 		}
-		return decodeQueryValue(n, v.Elem())
+		return d.value(n, v.Elem())
 	}
 	if t == timeType {
-		s, err := scalar(n)
+		s, err := d.scalar(n)
 		if err != nil {
 			return err
 		}
 		tm, err := awstime.ParseISO8601(s)
 		if err != nil {
-			return invalidValue(n, s, "Member must be a timestamp in ISO 8601 format")
+			return d.invalidValue(n, s, "Member must be a timestamp in ISO 8601 format")
 		}
 		v.Set(reflect.ValueOf(tm))
 		return nil
 	}
 	if reflect.PointerTo(t).Implements(textUnmarshalerType) {
-		s, err := scalar(n)
+		s, err := d.scalar(n)
 		if err != nil {
 			return err
 		}
 		if err := v.Addr().Interface().(encoding.TextUnmarshaler).UnmarshalText([]byte(s)); err != nil {
-			return invalidValue(n, s, "Member must be "+queryDescribe(t))
+			return d.invalidValue(n, s, "Member must be "+queryDescribe(t))
 		}
 		return nil
 	}
 	switch t.Kind() {
 	case reflect.Struct:
-		if err := noValue(n, "a structure"); err != nil {
+		if err := d.noValue(n, "a structure"); err != nil {
 			return err
 		}
 		fields := fieldsOf(t, "query")
@@ -140,21 +151,21 @@ func decodeQueryValue(n *qnode, v reflect.Value) error {
 			c := n.children[k]
 			f := fields.byName[k]
 			if f == nil {
-				return unknownParameter(c)
+				return d.unknownParameter(c)
 			}
-			if err := decodeQueryValue(c, fieldForSet(v, f.index)); err != nil {
+			if err := d.value(c, fieldForSet(v, f.index)); err != nil {
 				return err
 			}
 		}
 		return nil
 	case reflect.Slice:
-		items, err := indexed(n, "member")
+		items, err := d.indexed(n, "member")
 		if err != nil {
 			return err
 		}
 		s := reflect.MakeSlice(t, len(items), len(items))
 		for i, item := range items {
-			if err := decodeQueryValue(item, s.Index(i)); err != nil {
+			if err := d.value(item, s.Index(i)); err != nil {
 				return err
 			}
 		}
@@ -164,36 +175,36 @@ func decodeQueryValue(n *qnode, v reflect.Value) error {
 		if t.Key().Kind() != reflect.String {
 			return queryUnsupported(n, t)
 		}
-		entries, err := indexed(n, "entry")
+		entries, err := d.indexed(n, "entry")
 		if err != nil {
 			return err
 		}
 		m := reflect.MakeMapWithSize(t, len(entries))
 		for _, e := range entries {
-			if err := noValue(e, "a map entry"); err != nil {
+			if err := d.noValue(e, "a map entry"); err != nil {
 				return err
 			}
 			for _, k := range e.sortedKeys() {
 				if k != "key" && k != "value" {
-					return unknownParameter(e.children[k])
+					return d.unknownParameter(e.children[k])
 				}
 			}
 			kn := e.children["key"]
 			if kn == nil {
-				return awserr.New(validationCode, "1 validation error detected: Value null at '%s.key' failed to satisfy constraint: Member must not be null", e.name)
+				return awserr.New(d.code, "1 validation error detected: Value null at '%s.key' failed to satisfy constraint: Member must not be null", e.name)
 			}
-			key, err := scalar(kn)
+			key, err := d.scalar(kn)
 			if err != nil {
 				return err
 			}
 			kv := reflect.New(t.Key()).Elem()
 			kv.SetString(key)
 			if m.MapIndex(kv).IsValid() {
-				return awserr.New(validationCode, "Map '%s' has the key '%s' more than once", n.name, clip(key))
+				return awserr.New(d.code, "Map '%s' has the key '%s' more than once", n.name, clip(key))
 			}
 			ev := reflect.New(t.Elem()).Elem()
 			if vn := e.children["value"]; vn != nil {
-				if err := decodeQueryValue(vn, ev); err != nil {
+				if err := d.value(vn, ev); err != nil {
 					return err
 				}
 			}
@@ -202,14 +213,14 @@ func decodeQueryValue(n *qnode, v reflect.Value) error {
 		v.Set(m)
 		return nil
 	case reflect.String:
-		s, err := scalar(n)
+		s, err := d.scalar(n)
 		if err != nil {
 			return err
 		}
 		v.SetString(s)
 		return nil
 	case reflect.Bool:
-		s, err := scalar(n)
+		s, err := d.scalar(n)
 		if err != nil {
 			return err
 		}
@@ -219,11 +230,11 @@ func decodeQueryValue(n *qnode, v reflect.Value) error {
 		case "false":
 			v.SetBool(false)
 		default:
-			return invalidValue(n, s, "Member must be a boolean (true or false)")
+			return d.invalidValue(n, s, "Member must be a boolean (true or false)")
 		}
 		return nil
 	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
-		s, err := scalar(n)
+		s, err := d.scalar(n)
 		if err != nil {
 			return err
 		}
@@ -231,33 +242,33 @@ func decodeQueryValue(n *qnode, v reflect.Value) error {
 		if errors.Is(err, strconv.ErrRange) {
 			lo := int64(-1) << (t.Bits() - 1)
 			hi := -(lo + 1)
-			return invalidValue(n, s, fmt.Sprintf("Member must have value between %d and %d", lo, hi))
+			return d.invalidValue(n, s, fmt.Sprintf("Member must have value between %d and %d", lo, hi))
 		} else if err != nil {
-			return invalidValue(n, s, "Member must be a number")
+			return d.invalidValue(n, s, "Member must be a number")
 		}
 		v.SetInt(i)
 		return nil
 	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
-		s, err := scalar(n)
+		s, err := d.scalar(n)
 		if err != nil {
 			return err
 		}
 		u, err := strconv.ParseUint(s, 10, t.Bits())
 		if errors.Is(err, strconv.ErrRange) {
-			return invalidValue(n, s, fmt.Sprintf("Member must have value between 0 and %d", ^uint64(0)>>(64-t.Bits())))
+			return d.invalidValue(n, s, fmt.Sprintf("Member must have value between 0 and %d", ^uint64(0)>>(64-t.Bits())))
 		} else if err != nil {
-			return invalidValue(n, s, "Member must be a non-negative number")
+			return d.invalidValue(n, s, "Member must be a non-negative number")
 		}
 		v.SetUint(u)
 		return nil
 	case reflect.Float32, reflect.Float64:
-		s, err := scalar(n)
+		s, err := d.scalar(n)
 		if err != nil {
 			return err
 		}
 		f, err := strconv.ParseFloat(s, t.Bits())
 		if err != nil {
-			return invalidValue(n, s, "Member must be a number")
+			return d.invalidValue(n, s, "Member must be a number")
 		}
 		v.SetFloat(f)
 		return nil
@@ -266,12 +277,12 @@ func decodeQueryValue(n *qnode, v reflect.Value) error {
 }
 
 // scalar returns the one value of a parameter that must be a plain value.
-func scalar(n *qnode) (string, error) {
+func (d queryDecoder) scalar(n *qnode) (string, error) {
 	if len(n.children) > 0 {
-		return "", unknownParameter(n.children[n.sortedKeys()[0]])
+		return "", d.unknownParameter(n.children[n.sortedKeys()[0]])
 	}
 	if len(n.values) > 1 {
-		return "", awserr.New(validationCode, "Parameter '%s' was given more than once", n.name)
+		return "", awserr.New(d.code, "Parameter '%s' was given more than once", n.name)
 	}
 	if len(n.values) == 0 {
 		return "", nil
@@ -281,49 +292,52 @@ func scalar(n *qnode) (string, error) {
 
 // noValue checks that a structure-like node carries no value of its own; an empty value is
 // accepted and ignored.
-func noValue(n *qnode, what string) error {
+func (d queryDecoder) noValue(n *qnode, what string) error {
 	if !n.set || n.name == "" {
 		return nil
 	}
 	if len(n.values) > 1 {
-		return awserr.New(validationCode, "Parameter '%s' was given more than once", n.name)
+		return awserr.New(d.code, "Parameter '%s' was given more than once", n.name)
 	}
 	if len(n.values) == 1 && n.values[0] != "" {
-		return invalidValue(n, n.values[0], "Member must be "+what+", given as "+n.name+".<name> parameters")
+		return d.invalidValue(n, n.values[0], "Member must be "+what+", given as "+n.name+".<name> parameters")
 	}
 	return nil
 }
 
-// indexed returns the nodes Name.<word>.1, Name.<word>.2, … in order. An empty value (Name=)
-// with no members gives an empty, non-nil list.
-func indexed(n *qnode, word string) ([]*qnode, error) {
-	if err := noValue(n, "a list"); err != nil {
+// indexed returns the nodes Name.<word>.1, Name.<word>.2, … in order (Name.1, Name.2, … for
+// EC2's lists). An empty value (Name=) with no members gives an empty, non-nil list.
+func (d queryDecoder) indexed(n *qnode, word string) ([]*qnode, error) {
+	if err := d.noValue(n, "a list"); err != nil {
 		return nil, err
 	}
 	if len(n.children) == 0 {
 		return []*qnode{}, nil
 	}
-	for _, k := range n.sortedKeys() {
-		if k != word {
-			return nil, unknownParameter(n.children[k])
+	w := n
+	if !d.flat || word != "member" {
+		for _, k := range n.sortedKeys() {
+			if k != word {
+				return nil, d.unknownParameter(n.children[k])
+			}
 		}
-	}
-	w := n.children[word]
-	if w.set {
-		return nil, awserr.New(validationCode, "Parameter '%s' needs an index: use %s.1, %s.2, …", w.name, w.name, w.name)
+		w = n.children[word]
+		if w.set {
+			return nil, awserr.New(d.code, "Parameter '%s' needs an index: use %s.1, %s.2, …", w.name, w.name, w.name)
+		}
 	}
 	items := make([]*qnode, len(w.children))
 	for _, k := range w.sortedKeys() {
 		c := w.children[k]
 		i, ok := listIndex(k)
 		if !ok {
-			return nil, awserr.New(validationCode, "Parameter '%s' has an invalid index '%s': indices are 1, 2, 3, … without gaps", c.name, clip(k))
+			return nil, awserr.New(d.code, "Parameter '%s' has an invalid index '%s': indices are 1, 2, 3, … without gaps", c.name, clip(k))
 		}
 		if i > len(items) {
 			// Some index up to len(items) is missing: name the first.
 			for j := 1; j <= len(items); j++ {
 				if _, ok := w.children[strconv.Itoa(j)]; !ok {
-					return nil, awserr.New(validationCode, "Parameter '%s.%d' is missing: indices are 1, 2, 3, … without gaps", w.name, j)
+					return nil, awserr.New(d.code, "Parameter '%s.%d' is missing: indices are 1, 2, 3, … without gaps", w.name, j)
 				}
 			}
 		}
@@ -349,18 +363,18 @@ func listIndex(s string) (int, bool) {
 
 // unknownParameter reports a parameter the operation does not have: the shortest given
 // parameter under n.
-func unknownParameter(n *qnode) error {
+func (d queryDecoder) unknownParameter(n *qnode) error {
 	name := n.name
 	for !n.set && len(n.children) > 0 {
 		n = n.children[n.sortedKeys()[0]]
 		name = n.name
 	}
-	return awserr.New(validationCode, "Unknown parameter '%s'", clip(name))
+	return awserr.New(d.unknownCode, "Unknown parameter '%s'", clip(name))
 }
 
 // invalidValue reports a value that does not fit its member, in AWS's words.
-func invalidValue(n *qnode, value, constraint string) error {
-	return awserr.New(validationCode, "1 validation error detected: Value '%s' at '%s' failed to satisfy constraint: %s",
+func (d queryDecoder) invalidValue(n *qnode, value, constraint string) error {
+	return awserr.New(d.code, "1 validation error detected: Value '%s' at '%s' failed to satisfy constraint: %s",
 		clip(value), n.name, constraint)
 }
 

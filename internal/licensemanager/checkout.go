@@ -3,14 +3,18 @@ package licensemanager
 import (
 	"cmp"
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/allot-dev/allot/internal/audit"
 	"github.com/allot-dev/allot/internal/awserr"
 	"github.com/allot-dev/allot/internal/awstime"
 	"github.com/allot-dev/allot/internal/identity"
@@ -168,23 +172,16 @@ func take(ctx context.Context, tx *store.Tx, d *licenseDoc, ws []wanted, now tim
 	}
 	var taken []took
 	var pending []wanted
-	counted := func(w wanted) store.CheckoutEntitlement {
-		e := byName[w.Name]
-		return store.CheckoutEntitlement{Name: w.Name, Unit: w.Unit, Value: itoa(w.units), Units: w.units, AllowCheckIn: deref(e.AllowCheckIn)}
-	}
+	counted := func(w wanted) store.CheckoutEntitlement { return granted(w, byName[w.Name]) }
 	for _, w := range ws {
 		e := byName[w.Name]
+		if reason, unk := refused(w, e); reason != "" {
+			why, unknown = append(why, reason), unknown || unk
+			continue
+		}
 		switch {
-		case e == nil:
-			why, unknown = append(why, fmt.Sprintf("%s: the license has no such entitlement", w.Name)), true
-		case deref(e.Unit) != w.Unit:
-			why, unknown = append(why, fmt.Sprintf("%s: the license counts it in %s, not %s", w.Name, deref(e.Unit), w.Unit)), true
 		case w.Unit == "None":
-			if w.Value != nil && *w.Value != "" && *w.Value != deref(e.Value) {
-				why = append(why, fmt.Sprintf("%s: the license has %q, not %q", w.Name, deref(e.Value), *w.Value))
-				continue
-			}
-			taken = append(taken, took{w.index, store.CheckoutEntitlement{Name: w.Name, Unit: "None", Value: deref(e.Value), AllowCheckIn: deref(e.AllowCheckIn)}})
+			taken = append(taken, took{w.index, granted(w, e)})
 		default:
 			ok, err := tx.ConsumeEntitlement(ctx, arn, w.Name, w.units)
 			if err != nil {
@@ -239,6 +236,29 @@ func take(ctx context.Context, tx *store.Tx, d *licenseDoc, ws []wanted, now tim
 	return got, why, unknown, nil
 }
 
+// refused returns why w cannot be taken from the license's entitlement e (nil: none of
+// that name) whatever its counter says, and whether the license lacks it (or counts it in
+// another unit); "" when it can be.
+func refused(w wanted, e *Entitlement) (reason string, unknown bool) {
+	switch {
+	case e == nil:
+		return fmt.Sprintf("%s: the license has no such entitlement", w.Name), true
+	case deref(e.Unit) != w.Unit:
+		return fmt.Sprintf("%s: the license counts it in %s, not %s", w.Name, deref(e.Unit), w.Unit), true
+	case w.Unit == "None" && w.Value != nil && *w.Value != "" && *w.Value != deref(e.Value):
+		return fmt.Sprintf("%s: the license has %q, not %q", w.Name, deref(e.Value), *w.Value), false
+	}
+	return "", false
+}
+
+// granted is what a checkout records of w taken from the license's entitlement e.
+func granted(w wanted, e *Entitlement) store.CheckoutEntitlement {
+	if w.Unit == "None" {
+		return store.CheckoutEntitlement{Name: w.Name, Unit: "None", Value: deref(e.Value), AllowCheckIn: deref(e.AllowCheckIn)}
+	}
+	return store.CheckoutEntitlement{Name: w.Name, Unit: w.Unit, Value: itoa(w.units), Units: w.units, AllowCheckIn: deref(e.AllowCheckIn)}
+}
+
 // exhausted says why w does not fit its counter: "Seats: 5 of 5 in use".
 func exhausted(w wanted, counters []store.EntitlementUsage) string {
 	unit := " " + w.Unit
@@ -257,8 +277,45 @@ func exhausted(w wanted, counters []store.EntitlementUsage) string {
 	return fmt.Sprintf("%s: the license does not count it", w.Name)
 }
 
-// newConsumptionToken returns a LicenseConsumptionToken: 32 random hex digits.
-func newConsumptionToken() string { return strings.TrimPrefix(newLicenseID(), "l-") }
+// newConsumptionToken returns a LicenseConsumptionToken for a checkout of the license
+// whose shard (licenseShard) is shard: 32 hex digits, 12 of the time in milliseconds, 2 of
+// the shard and 18 random (72 bits). Tokens made in time order keep the checkouts' primary
+// key growing at its end, rather than at a random page per checkout, which is much of a
+// write transaction's cost; the shard lets a check-in or an extension go to the store writer
+// that the license's checkouts go to (see store.DB.UpdateAffine) without reading anything;
+// the random part keeps tokens unguessable.
+func newConsumptionToken(shard int) string {
+	var b [16]byte
+	ms := uint64(time.Now().UnixMilli())
+	for i := 5; i >= 0; i-- {
+		b[i] = byte(ms)
+		ms >>= 8
+	}
+	b[6] = byte(shard)
+	rand.Read(b[7:])
+	return hex.EncodeToString(b[:])
+}
+
+// licenseShard maps a license ARN to one of 256 shards: the store writer affinity of the
+// writes that change its usage counters.
+func licenseShard(arn string) int {
+	h := fnv.New32a()
+	h.Write([]byte(arn))
+	return int(h.Sum32() & 0xff)
+}
+
+// tokenShard returns the shard a consumption token carries, or -1 (any writer) for a token
+// not made by newConsumptionToken.
+func tokenShard(token string) int {
+	if len(token) != 32 {
+		return -1
+	}
+	b, err := hex.DecodeString(token[12:14])
+	if err != nil {
+		return -1
+	}
+	return int(b[0])
+}
 
 // errClientTokenRace reports that a concurrent request with the same ClientToken committed
 // first: the operation runs again and answers with that request's result.
@@ -295,13 +352,26 @@ func issue(ctx context.Context, tx *store.Tx, c *store.Checkout, licenseAccount 
 	if err != nil {
 		return nil, fmt.Errorf("licensemanager: signing key of license %s: %w", d.LicenseArn, err)
 	}
-	if !stored {
-		if err := tx.CreateCheckout(ctx, c); err != nil {
-			if errors.Is(err, store.ErrConflict) {
-				return nil, errClientTokenRace
-			}
-			return nil, err
+	if stored {
+		return &issued{checkout: c, doc: d, key: key}, nil
+	}
+	return issueWith(ctx, tx, c, licenseAccount, d, key)
+}
+
+// issueWith stores a new checkout c of license version d in tx, to be signed with key (read
+// from tx when nil).
+func issueWith(ctx context.Context, tx *store.Tx, c *store.Checkout, licenseAccount string, d *licenseDoc, key *store.IssuerKey) (*issued, error) {
+	if key == nil {
+		var err error
+		if key, err = tx.IssuerKey(ctx, licenseAccount, d.Issuer.Name, d.Alg); err != nil {
+			return nil, fmt.Errorf("licensemanager: signing key of license %s: %w", d.LicenseArn, err)
 		}
+	}
+	if err := tx.CreateCheckout(ctx, c); err != nil {
+		if errors.Is(err, store.ErrConflict) {
+			return nil, errClientTokenRace
+		}
+		return nil, err
 	}
 	return &issued{checkout: c, doc: d, key: key}, nil
 }
@@ -437,37 +507,215 @@ func (s *Service) CheckoutLicense(ctx context.Context, caller *identity.Principa
 		In *CheckoutLicenseInput
 	}{"CheckoutLicense", in})
 	region := requestRegion(ctx)
-	out, is, err := runCheckout(ctx, s, func(tx *store.Tx) (*CheckoutLicenseOutput, *issued, error) {
-		is, err := s.checkoutLicense(ctx, tx, caller, in, ws, dgst, region)
-		if err != nil {
-			return nil, nil, err
-		}
+	output := func(is *issued) *CheckoutLicenseOutput {
 		c := is.checkout
-		out := &CheckoutLicenseOutput{CheckoutType: c.CheckoutType, LicenseConsumptionToken: c.Token, EntitlementsAllowed: is.allowed(),
+		return &CheckoutLicenseOutput{CheckoutType: c.CheckoutType, LicenseConsumptionToken: c.Token, EntitlementsAllowed: is.allowed(),
 			NodeId: c.NodeID, IssuedAt: isoTime(c.IssuedAt), Expiration: isoTime(c.ExpiresAt), LicenseArn: c.LicenseARN}
-		return out, is, nil
-	})
-	if err != nil {
-		return nil, err
 	}
-	if out.SignedToken, err = s.signCheckout(is); err != nil {
-		return nil, err
-	}
-	return out, nil
-}
-
-func (s *Service) checkoutLicense(ctx context.Context, tx *store.Tx, caller *identity.Principal, in *CheckoutLicenseInput, ws []wanted, dgst, region string) (*issued, error) {
-	if c, err := checkoutReplay(ctx, tx, caller, "CheckoutLicense", in.ClientToken, dgst); c != nil || err != nil {
+	for attempt := 0; ; attempt++ {
+		// A retry with the same ClientToken is answered from committed state. The first
+		// attempt does not look for one: the transaction finds it (the checkout's INSERT
+		// conflicts, or a refusal finds it) and rolls back, and the next attempt answers it.
+		rep, err := (*issued)(nil), error(nil)
+		if attempt > 0 {
+			if rep, err = readReplay(ctx, s, caller, "CheckoutLicense", in.ClientToken, dgst); err != nil {
+				return nil, err
+			}
+		}
+		if rep != nil {
+			out := output(rep)
+			audit.PendingFrom(ctx).SetResponse(out)
+			if out.SignedToken, err = s.signCheckout(rep); err != nil {
+				return nil, err
+			}
+			return out, nil
+		}
+		// Which licenses can give what is decided from cached, committed state; the write
+		// transaction then takes units with conditional UPDATEs, which alone decide the limit.
+		rs, err := s.reachableCached(ctx, caller, licenseQuery{ARN: in.LicenseArn, ProductSKU: in.ProductSKU, Fingerprint: in.KeyFingerprint, Operation: OpCheckoutLicense})
 		if err != nil {
 			return nil, err
 		}
+		// The checkout's token and its writer follow the first license it will try.
+		affinity := -1
+		if len(rs) > 0 && rs[0].Reason == "" {
+			affinity = licenseShard(rs[0].License.ARN)
+		}
+		q := &checkoutRequest{caller: caller, in: in, ws: ws, dgst: dgst, region: region, rs: rs, keys: s.usableKeys(ctx, rs),
+			token: newConsumptionToken(max(affinity, 0)), now: s.now().Truncate(time.Second)}
+		p := audit.PendingFrom(ctx)
+		var predicted *CheckoutLicenseOutput
+		if c := q.predict(); c != nil {
+			predicted = output(&issued{checkout: c})
+			p.SetResponse(predicted)
+		}
+		var is *issued
+		var out *CheckoutLicenseOutput
+		err = s.DB.UpdateAffine(ctx, affinity, func(tx *store.Tx) error {
+			var err error
+			if is, err = s.checkoutLicense(ctx, tx, q); err != nil {
+				return refusalOrRace(ctx, tx, caller, "CheckoutLicense", in.ClientToken, dgst, err)
+			}
+			if out = output(is); predicted == nil || !sameCheckout(out, predicted) {
+				p.SetResponse(out)
+			}
+			return nil
+		})
+		if err != nil {
+			p.SetResponse(nil)
+		}
+		if errors.Is(err, errClientTokenRace) && attempt < 2 {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		if out.SignedToken, err = s.signCheckout(is); err != nil {
+			return nil, err
+		}
+		return out, nil
+	}
+}
+
+// sameCheckout reports whether two CheckoutLicense answers (without their signed tokens)
+// are the same.
+func sameCheckout(a, b *CheckoutLicenseOutput) bool {
+	if a.CheckoutType != b.CheckoutType || a.LicenseConsumptionToken != b.LicenseConsumptionToken || a.NodeId != b.NodeId ||
+		!a.IssuedAt.Equal(b.IssuedAt.Time) || !a.Expiration.Equal(b.Expiration.Time) || a.LicenseArn != b.LicenseArn ||
+		a.SignedToken != b.SignedToken || len(a.EntitlementsAllowed) != len(b.EntitlementsAllowed) {
+		return false
+	}
+	for i, e := range a.EntitlementsAllowed {
+		f := b.EntitlementsAllowed[i]
+		if e.Name != f.Name || e.Unit != f.Unit || deref(e.Value) != deref(f.Value) || (e.Value == nil) != (f.Value == nil) {
+			return false
+		}
+	}
+	return true
+}
+
+// readReplay returns, from committed state, what answers a retry of an earlier checkout the
+// caller's account made with clientToken, or nil when there was none. A token used for
+// another request is a ValidationException.
+func readReplay(ctx context.Context, s *Service, caller *identity.Principal, op, clientToken, dgst string) (*issued, error) {
+	return store.Read(ctx, s.DB, func(tx *store.Tx) (*issued, error) {
+		c, err := checkoutReplay(ctx, tx, caller, op, clientToken, dgst)
+		if c == nil || err != nil {
+			return nil, err
+		}
 		return replayed(ctx, tx, c)
+	})
+}
+
+// refusalOrRace returns err, the refusal of a checkout, unless a concurrent request with the
+// same ClientToken committed a checkout since readReplay looked: then errClientTokenRace,
+// so that the operation runs again and answers that checkout.
+func refusalOrRace(ctx context.Context, tx *store.Tx, caller *identity.Principal, op, clientToken, dgst string, err error) error {
+	if _, refusal := awserr.As(err); !refusal {
+		return err // a statement failed: on PostgreSQL the transaction can run no other
 	}
-	now := s.now().Truncate(time.Second)
-	rs, err := s.reachableLicenses(ctx, tx, caller, licenseQuery{ARN: in.LicenseArn, ProductSKU: in.ProductSKU, Fingerprint: in.KeyFingerprint, Operation: OpCheckoutLicense})
-	if err != nil {
-		return nil, err
+	c, rerr := checkoutReplay(ctx, tx, caller, op, clientToken, dgst)
+	switch {
+	case rerr != nil:
+		return rerr
+	case c != nil:
+		return errClientTokenRace
 	}
+	return err
+}
+
+// usableKeys returns the current keys of the issuers of the usable licenses in rs, by
+// license ARN, through the cache; a key it cannot find is left for the transaction to read
+// (and report).
+func (s *Service) usableKeys(ctx context.Context, rs []*reachable) map[string]*store.IssuerKey {
+	keys := map[string]*store.IssuerKey{}
+	for _, r := range rs {
+		if r.Reason != "" || r.doc == nil {
+			continue
+		}
+		if k, err := s.currentKey(ctx, r.License.AccountID, r.doc.Issuer.Name, r.doc.Alg); err == nil {
+			keys[r.License.ARN] = k
+		}
+	}
+	return keys
+}
+
+// checkoutRequest is a CheckoutLicense call, checked, with what is decided before its write
+// transaction: the licenses that reach the caller, their issuers' keys, and the new
+// checkout's token and time.
+type checkoutRequest struct {
+	caller *identity.Principal
+	in     *CheckoutLicenseInput
+	ws     []wanted
+	dgst   string
+	region string
+	rs     []*reachable
+	keys   map[string]*store.IssuerKey
+	token  string
+	now    time.Time // whole seconds
+}
+
+// newCheckout returns the checkout q makes of license r (document d) for beneficiary, with
+// the entitlements got.
+func (q *checkoutRequest) newCheckout(r *reachable, d *licenseDoc, beneficiary string, got []store.CheckoutEntitlement) *store.Checkout {
+	in := q.in
+	token := q.token
+	if tokenShard(token) != licenseShard(d.LicenseArn) {
+		token = newConsumptionToken(licenseShard(d.LicenseArn)) // not the license q.token was made for
+	}
+	c := &store.Checkout{
+		Token: token, AccountID: q.caller.AccountID, LicenseARN: d.LicenseArn, LicenseVersion: r.License.Version,
+		Beneficiary: beneficiary, NodeID: in.NodeId, CheckoutType: in.CheckoutType, EarlyCheckIn: true, Entitlements: got,
+		IssuedAt: q.now, Status: store.CheckoutActive, ClientToken: in.ClientToken, Request: q.dgst,
+	}
+	if in.CheckoutType == CheckoutPerpetual {
+		c.Status, c.EndedAt = store.CheckoutConsumed, q.now
+	} else {
+		c.ExpiresAt = q.now.Add(time.Duration(*d.ConsumptionConfiguration.ProvisionalConfiguration.MaxTimeToLiveInMinutes) * time.Minute)
+	}
+	return c
+}
+
+// predict returns the checkout q makes in the usual case, where the first license it tries
+// gives everything asked for, or nil when that license cannot. CheckoutLicense records the
+// predicted answer in the audit event before the write transaction, so that the event is
+// serialised outside the store's writer; the transaction replaces it when the outcome differs.
+func (q *checkoutRequest) predict() *store.Checkout {
+	countedWanted := slices.ContainsFunc(q.ws, func(w wanted) bool { return w.units > 0 })
+	for _, r := range q.rs {
+		d := r.doc
+		if r.Reason != "" || d == nil || d.ConsumptionConfiguration.ProvisionalConfiguration == nil {
+			continue
+		}
+		beneficiary := q.caller.AccountID
+		if r.Issued() {
+			beneficiary = q.in.Beneficiary
+		}
+		if beneficiary == "" || (q.region != "" && d.HomeRegion != q.region) {
+			return nil
+		}
+		byName := make(map[string]*Entitlement, len(d.Entitlements))
+		for i := range d.Entitlements {
+			byName[deref(d.Entitlements[i].Name)] = &d.Entitlements[i]
+		}
+		got := make([]store.CheckoutEntitlement, len(q.ws))
+		for _, w := range q.ws {
+			e := byName[w.Name]
+			if reason, _ := refused(w, e); reason != "" {
+				return nil
+			}
+			got[w.index] = granted(w, e)
+		}
+		if !countedWanted && len(got) == 0 {
+			return nil
+		}
+		return q.newCheckout(r, d, beneficiary, got)
+	}
+	return nil
+}
+
+func (s *Service) checkoutLicense(ctx context.Context, tx *store.Tx, q *checkoutRequest) (*issued, error) {
+	caller, in, ws, region, rs, keys, now := q.caller, q.in, q.ws, q.region, q.rs, q.keys, q.now
 	if len(rs) == 0 {
 		what := ""
 		if in.LicenseArn != "" {
@@ -490,17 +738,8 @@ func (s *Service) checkoutLicense(ctx context.Context, tx *store.Tx, caller *ide
 		if region != "" && d.HomeRegion != region {
 			return nil, redirect(d.HomeRegion)
 		}
-		c := &store.Checkout{
-			Token: newConsumptionToken(), AccountID: caller.AccountID, LicenseARN: d.LicenseArn, LicenseVersion: ch.r.License.Version,
-			Beneficiary: ch.beneficiary, NodeID: in.NodeId, CheckoutType: in.CheckoutType, EarlyCheckIn: true, Entitlements: ch.got,
-			IssuedAt: now, Status: store.CheckoutActive, ClientToken: in.ClientToken, Request: dgst,
-		}
-		if in.CheckoutType == CheckoutPerpetual {
-			c.Status, c.EndedAt = store.CheckoutConsumed, now
-		} else {
-			c.ExpiresAt = now.Add(time.Duration(*d.ConsumptionConfiguration.ProvisionalConfiguration.MaxTimeToLiveInMinutes) * time.Minute)
-		}
-		return issue(ctx, tx, c, ch.r.License.AccountID, d, false)
+		c := q.newCheckout(ch.r, d, ch.beneficiary, ch.got)
+		return issueWith(ctx, tx, c, ch.r.License.AccountID, d, keys[d.LicenseArn])
 	}
 	var fallback *choice
 	var reasons []string
@@ -511,10 +750,7 @@ func (s *Service) checkoutLicense(ctx context.Context, tx *store.Tx, caller *ide
 			continue
 		}
 		usable++
-		d, err := docOf(r.License)
-		if err != nil {
-			return nil, err
-		}
+		d := r.doc
 		if d.ConsumptionConfiguration.ProvisionalConfiguration == nil {
 			borrowOnly++
 			reasons = append(reasons, fmt.Sprintf("license %s has only a BorrowConfiguration: check it out with CheckoutBorrowLicense", d.LicenseArn))
@@ -682,7 +918,7 @@ func (s *Service) checkoutBorrowLicense(ctx context.Context, tx *store.Tx, calle
 		return nil, err
 	}
 	c := &store.Checkout{
-		Token: newConsumptionToken(), AccountID: caller.AccountID, LicenseARN: d.LicenseArn, LicenseVersion: r.License.Version,
+		Token: newConsumptionToken(licenseShard(d.LicenseArn)), AccountID: caller.AccountID, LicenseARN: d.LicenseArn, LicenseVersion: r.License.Version,
 		Beneficiary: caller.AccountID, NodeID: in.NodeId, CheckoutType: CheckoutProvisional, Borrow: true, EarlyCheckIn: deref(b.AllowEarlyCheckIn),
 		Entitlements: got, Metadata: string(meta), IssuedAt: now, ExpiresAt: now.Add(time.Duration(*b.MaxTimeToLiveInMinutes) * time.Minute),
 		Status: store.CheckoutActive, ClientToken: in.ClientToken, Request: dgst,

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/allot-dev/allot/internal/audit"
 	"github.com/allot-dev/allot/internal/awserr"
 	"github.com/allot-dev/allot/internal/awstime"
 	"github.com/allot-dev/allot/internal/identity"
@@ -70,59 +71,75 @@ func (s *Service) ExtendLicenseConsumption(ctx context.Context, caller *identity
 	if err := checkConsumptionToken(in.LicenseConsumptionToken); err != nil {
 		return nil, err
 	}
-	run := func(tx *store.Tx) (*ExtendLicenseConsumptionOutput, error) {
-		now := s.now()
-		c, err := ownCheckout(ctx, tx, caller, in.LicenseConsumptionToken)
-		if err != nil {
-			return nil, err
-		}
-		switch {
-		case c.Status == store.CheckoutConsumed:
-			return nil, validation("Checkout %s is PERPETUAL: it never expires, so there is nothing to extend.", c.Token)
-		case c.Status == store.CheckoutCheckedIn:
-			return nil, awserr.New(ErrResourceNotFound, "The checkout %s of license %s was checked in at %s: check out again.", c.Token, c.LicenseARN, awstime.FormatISO8601(c.EndedAt))
-		case c.Status == store.CheckoutExpired:
-			return nil, expired(c, c.ExpiresAt)
-		case hasExpired(c, now):
-			return nil, expired(c, c.ExpiresAt)
-		case c.Borrow:
-			return nil, validation("Checkout %s is borrowed: it cannot be extended; borrow again with CheckoutBorrowLicense.", c.Token)
-		}
-		rs, err := s.reachableLicenses(ctx, tx, caller, licenseQuery{ARN: c.LicenseARN, Operation: OpExtendConsumptionLicense})
-		if err != nil {
-			return nil, err
-		}
-		if len(rs) == 0 {
-			return nil, awserr.New(ErrAccessDenied, "License %s no longer reaches account %s (its grant was deleted): the checkout cannot be extended, and its units return at %s.",
-				c.LicenseARN, caller.AccountID, awstime.FormatISO8601(c.ExpiresAt))
-		}
-		if r := rs[0]; r.Reason != "" {
-			return nil, awserr.New(ErrAccessDenied, "The checkout of license %s cannot be extended: %s.", c.LicenseARN, r.Reason)
-		}
-		d, err := docOf(rs[0].License)
-		if err != nil {
-			return nil, err
-		}
-		p := d.ConsumptionConfiguration.ProvisionalConfiguration
-		if p == nil || p.MaxTimeToLiveInMinutes == nil {
-			return nil, validation("License %s no longer has a ProvisionalConfiguration, so its checkouts cannot be extended: they end at their expiry.", c.LicenseARN)
-		}
-		exp := now.Truncate(time.Second).Add(time.Duration(*p.MaxTimeToLiveInMinutes) * time.Minute)
-		if !in.DryRun {
-			ok, err := tx.ExtendCheckout(ctx, c.Token, exp, now)
-			if err != nil {
-				return nil, err
-			}
-			if !ok {
-				return nil, expired(c, c.ExpiresAt)
-			}
-		}
-		return &ExtendLicenseConsumptionOutput{LicenseConsumptionToken: c.Token, Expiration: isoTime(exp)}, nil
+	// Everything but the new expiry is decided from committed state, outside the write
+	// transaction: its one UPDATE moves the expiry only if the checkout is still ACTIVE and
+	// unexpired.
+	now := s.now()
+	c, err := store.Read(ctx, s.DB, func(tx *store.Tx) (*store.Checkout, error) {
+		return ownCheckout(ctx, tx, caller, in.LicenseConsumptionToken)
+	})
+	if err != nil {
+		return nil, err
 	}
+	switch {
+	case c.Status == store.CheckoutConsumed:
+		return nil, validation("Checkout %s is PERPETUAL: it never expires, so there is nothing to extend.", c.Token)
+	case c.Status == store.CheckoutCheckedIn:
+		return nil, awserr.New(ErrResourceNotFound, "The checkout %s of license %s was checked in at %s: check out again.", c.Token, c.LicenseARN, awstime.FormatISO8601(c.EndedAt))
+	case c.Status == store.CheckoutExpired:
+		return nil, expired(c, c.ExpiresAt)
+	case hasExpired(c, now):
+		return nil, expired(c, c.ExpiresAt)
+	case c.Borrow:
+		return nil, validation("Checkout %s is borrowed: it cannot be extended; borrow again with CheckoutBorrowLicense.", c.Token)
+	}
+	rs, err := s.reachableCached(ctx, caller, licenseQuery{ARN: c.LicenseARN, Operation: OpExtendConsumptionLicense})
+	if err != nil {
+		return nil, err
+	}
+	if len(rs) == 0 {
+		return nil, awserr.New(ErrAccessDenied, "License %s no longer reaches account %s (its grant was deleted): the checkout cannot be extended, and its units return at %s.",
+			c.LicenseARN, caller.AccountID, awstime.FormatISO8601(c.ExpiresAt))
+	}
+	if r := rs[0]; r.Reason != "" {
+		return nil, awserr.New(ErrAccessDenied, "The checkout of license %s cannot be extended: %s.", c.LicenseARN, r.Reason)
+	}
+	p := rs[0].doc.ConsumptionConfiguration.ProvisionalConfiguration
+	if p == nil || p.MaxTimeToLiveInMinutes == nil {
+		return nil, validation("License %s no longer has a ProvisionalConfiguration, so its checkouts cannot be extended: they end at their expiry.", c.LicenseARN)
+	}
+	exp := now.Truncate(time.Second).Add(time.Duration(*p.MaxTimeToLiveInMinutes) * time.Minute)
+	out := &ExtendLicenseConsumptionOutput{LicenseConsumptionToken: c.Token, Expiration: isoTime(exp)}
 	if in.DryRun {
-		return store.Read(ctx, s.DB, run)
+		return out, nil
 	}
-	return store.Apply(ctx, s.DB, run)
+	err = applyKnown(ctx, s, tokenShard(c.Token), out, func(tx *store.Tx) error {
+		ok, err := tx.ExtendCheckout(ctx, c.Token, exp, now)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return expired(c, c.ExpiresAt)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// applyKnown is store.Apply for an operation whose answer, out, is known before its write
+// transaction: the answer goes into the audit event first, so that the event is serialised
+// outside the store's writer. On failure the event records no answer.
+func applyKnown(ctx context.Context, s *Service, affinity int, out any, fn func(tx *store.Tx) error) error {
+	p := audit.PendingFrom(ctx)
+	p.SetResponse(out)
+	if err := s.DB.UpdateAffine(ctx, affinity, fn); err != nil {
+		p.SetResponse(nil)
+		return err
+	}
+	return nil
 }
 
 // CheckInLicenseInput is the input of CheckInLicense.
@@ -146,43 +163,66 @@ func (s *Service) CheckInLicense(ctx context.Context, caller *identity.Principal
 	if err := checkString(ErrValidation, "Beneficiary", in.Beneficiary, false, 1024); err != nil {
 		return nil, err
 	}
-	return store.Apply(ctx, s.DB, func(tx *store.Tx) (*CheckInLicenseOutput, error) {
-		now := s.now()
+	// One conditional UPDATE ends the checkout in the usual case; when it does not, the
+	// checkout is read to say why (or to answer a repeated check-in).
+	now := s.now()
+	out := &CheckInLicenseOutput{}
+	err := applyKnown(ctx, s, tokenShard(in.LicenseConsumptionToken), out, func(tx *store.Tx) error {
+		ok, err := tx.CheckInIf(ctx, in.LicenseConsumptionToken, caller.AccountID, in.Beneficiary, now, checkInUnits)
+		if err != nil || ok {
+			return err
+		}
 		c, err := ownCheckout(ctx, tx, caller, in.LicenseConsumptionToken)
 		if err != nil {
-			return nil, err
+			return err
 		}
-		if in.Beneficiary != "" && in.Beneficiary != c.Beneficiary {
-			return nil, validation("Beneficiary %q is not the beneficiary of checkout %s: send %q, or leave Beneficiary out.", in.Beneficiary, c.Token, c.Beneficiary)
+		if err := checkInAllowed(c, in.Beneficiary, now); err != nil {
+			return err
 		}
-		switch {
-		case c.Status == store.CheckoutCheckedIn:
-			return &CheckInLicenseOutput{}, nil
-		case c.Status == store.CheckoutConsumed:
-			return nil, awserr.New(ErrConflict, "Checkout %s is PERPETUAL: its units are consumed for good and cannot be checked in.", c.Token)
-		case c.Status == store.CheckoutExpired, hasExpired(c, now):
-			return nil, expired(c, c.ExpiresAt)
-		case c.Borrow && !c.EarlyCheckIn:
-			return nil, awserr.New(ErrConflict, "Checkout %s is borrowed from license %s, whose BorrowConfiguration does not allow early check-in: its units return when it expires at %s.",
-				c.Token, c.LicenseARN, awstime.FormatISO8601(c.ExpiresAt))
+		if c.Status == store.CheckoutCheckedIn {
+			return nil
 		}
-		if !c.Borrow {
-			for _, e := range c.Entitlements {
-				if e.Units > 0 && !e.AllowCheckIn {
-					return nil, awserr.New(ErrConflict, "Entitlement %s of license %s does not allow check-in (AllowCheckIn is not true): the units of checkout %s return when it expires at %s.",
-						e.Name, c.LicenseARN, c.Token, awstime.FormatISO8601(c.ExpiresAt))
-				}
-			}
-		}
-		ok, err := tx.CheckInCheckout(ctx, c.Token, now)
-		if err != nil {
-			return nil, err
-		}
-		if !ok {
-			return nil, expired(c, c.ExpiresAt)
-		}
-		return &CheckInLicenseOutput{}, nil
+		return expired(c, c.ExpiresAt) // raced with expiry: its units were returned
 	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// checkInUnits refuses the check-in of a checkout (not borrowed) that holds units of an
+// entitlement without AllowCheckIn: they return only when it expires.
+func checkInUnits(c *store.Checkout) error {
+	if c.Borrow {
+		return nil
+	}
+	for _, e := range c.Entitlements {
+		if e.Units > 0 && !e.AllowCheckIn {
+			return awserr.New(ErrConflict, "Entitlement %s of license %s does not allow check-in (AllowCheckIn is not true): the units of checkout %s return when it expires at %s.",
+				e.Name, c.LicenseARN, c.Token, awstime.FormatISO8601(c.ExpiresAt))
+		}
+	}
+	return nil
+}
+
+// checkInAllowed returns why checkout c cannot be checked in at now with beneficiary (""
+// when the caller sent none), or nil when it can be, or was already.
+func checkInAllowed(c *store.Checkout, beneficiary string, now time.Time) error {
+	if beneficiary != "" && beneficiary != c.Beneficiary {
+		return validation("Beneficiary %q is not the beneficiary of checkout %s: send %q, or leave Beneficiary out.", beneficiary, c.Token, c.Beneficiary)
+	}
+	switch {
+	case c.Status == store.CheckoutCheckedIn:
+		return nil
+	case c.Status == store.CheckoutConsumed:
+		return awserr.New(ErrConflict, "Checkout %s is PERPETUAL: its units are consumed for good and cannot be checked in.", c.Token)
+	case c.Status == store.CheckoutExpired, hasExpired(c, now):
+		return expired(c, c.ExpiresAt)
+	case c.Borrow && !c.EarlyCheckIn:
+		return awserr.New(ErrConflict, "Checkout %s is borrowed from license %s, whose BorrowConfiguration does not allow early check-in: its units return when it expires at %s.",
+			c.Token, c.LicenseARN, awstime.FormatISO8601(c.ExpiresAt))
+	}
+	return checkInUnits(c)
 }
 
 // GetLicenseUsageInput is the input of GetLicenseUsage.

@@ -78,7 +78,44 @@ type Service struct {
 	// Logger logs the background work (RunReclaimer); slog.Default() when nil.
 	Logger *slog.Logger
 
-	keys sync.Map // key ID → crypto.Signer: issuer private keys, parsed once (signing.go)
+	keys sync.Map // key ID → jose.Signer: issuer keys, parsed once (signing.go)
+
+	cacheOnce sync.Once
+	cache     *caches
+}
+
+// caches are the service's caches of what the hot path reads (store.Cache: dropped when
+// this process commits a change to licenses, grants, organizations or issuer keys, and used
+// at most the store's cache TTL). The hard limit is never decided from them: units are
+// counted by the write transaction's own conditional UPDATE.
+type caches struct {
+	reach *store.Cache[reachKey, []*reachable]        // unjudged reachable licenses
+	keys  *store.Cache[issuerKeyID, *store.IssuerKey] // issuers' current keys
+}
+
+// maxCachedQueries bounds each of the service's caches.
+const maxCachedQueries = 1 << 14
+
+func (s *Service) caches() *caches {
+	s.cacheOnce.Do(func() {
+		s.cache = &caches{
+			reach: store.NewCache[reachKey, []*reachable](s.DB, maxCachedQueries),
+			keys:  store.NewCache[issuerKeyID, *store.IssuerKey](s.DB, maxCachedQueries),
+		}
+	})
+	return s.cache
+}
+
+// issuerKeyID names an issuer's current key of an algorithm.
+type issuerKeyID struct{ account, issuer, alg string }
+
+// currentKey returns the current key of an issuer, through the cache.
+func (s *Service) currentKey(ctx context.Context, accountID, issuerName, alg string) (*store.IssuerKey, error) {
+	return s.caches().keys.Get(ctx, issuerKeyID{accountID, issuerName, alg}, func(ctx context.Context) (*store.IssuerKey, error) {
+		return store.Read(ctx, s.DB, func(tx *store.Tx) (*store.IssuerKey, error) {
+			return tx.IssuerKey(ctx, accountID, issuerName, alg)
+		})
+	})
 }
 
 func (s *Service) now() time.Time {

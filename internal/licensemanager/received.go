@@ -50,7 +50,9 @@ type reachable struct {
 	// activate it in account 222222222222"); "" when it can.
 	Reason string
 
-	end time.Time // the license's Validity.End; zero when it has none
+	end   time.Time   // the license's Validity.End; zero when it has none
+	doc   *licenseDoc // License decoded
+	chain []*Grant    // the grants Grant was made under, nearest first
 }
 
 // Issued reports whether the account the license reached is its issuer.
@@ -95,7 +97,18 @@ func granteeIDs(ctx context.Context, tx *store.Tx, accountID string) ([]string, 
 // on those it cannot use for q.Operation now: license not AVAILABLE, outside its validity,
 // grant (or a grant it was made under) not ACTIVE, or the operation not allowed by the grant.
 func (s *Service) reachableLicenses(ctx context.Context, tx *store.Tx, caller *identity.Principal, q licenseQuery) ([]*reachable, error) {
-	now := s.now()
+	cands, err := s.reachCandidates(ctx, tx, caller.AccountID, q)
+	if err != nil {
+		return nil, err
+	}
+	return judgeAll(cands, q.Operation, s.now())
+}
+
+// reachCandidates returns every way a license q selects reaches an account, unjudged: the
+// licenses it issued and the grants made to it, its organization or its organizational units
+// (not rejected or deleted ones), with their decoded documents and parent grants. The result
+// depends only on the database, so it can be cached (see reachableCached).
+func (s *Service) reachCandidates(ctx context.Context, tx *store.Tx, accountID string, q licenseQuery) ([]*reachable, error) {
 	var arns, skus, fps []string
 	if q.ARN != "" {
 		arns = []string{q.ARN}
@@ -106,21 +119,23 @@ func (s *Service) reachableLicenses(ctx context.Context, tx *store.Tx, caller *i
 	if q.Fingerprint != "" {
 		fps = []string{q.Fingerprint}
 	}
-	best := map[string]*reachable{}
+	var out []*reachable
+	issued := map[string]bool{}
 	if !q.ReceivedOnly {
-		rows, err := tx.Licenses(ctx, store.LicenseQuery{AccountID: caller.AccountID, ARNs: arns, ProductSKUs: skus, Fingerprints: fps})
+		rows, err := tx.Licenses(ctx, store.LicenseQuery{AccountID: accountID, ARNs: arns, ProductSKUs: skus, Fingerprints: fps})
 		if err != nil {
 			return nil, err
 		}
 		for _, l := range rows {
-			r := &reachable{License: l, Operations: allowedOperations}
-			if err := r.judge(q.Operation, now, nil); err != nil {
+			d, err := docOf(l)
+			if err != nil {
 				return nil, err
 			}
-			best[l.ARN] = r
+			out = append(out, &reachable{License: l, Operations: allowedOperations, doc: d})
+			issued[l.ARN] = true
 		}
 	}
-	ids, _, err := granteeIDs(ctx, tx, caller.AccountID)
+	ids, _, err := granteeIDs(ctx, tx, accountID)
 	if err != nil {
 		return nil, err
 	}
@@ -128,35 +143,53 @@ func (s *Service) reachableLicenses(ctx context.Context, tx *store.Tx, caller *i
 	if err != nil {
 		return nil, err
 	}
-	licenses := map[string]*store.License{}
+	type decoded struct {
+		l *store.License
+		d *licenseDoc
+	}
+	licenses := map[string]decoded{}
 	for _, g := range grants {
-		if g.Status == GrantRejected || g.Status == GrantDeleted || g.AccountID == caller.AccountID {
+		if g.Status == GrantRejected || g.Status == GrantDeleted || g.AccountID == accountID || issued[g.LicenseARN] {
 			continue
 		}
-		if best[g.LicenseARN] != nil && best[g.LicenseARN].Issued() {
-			continue
-		}
-		l := licenses[g.LicenseARN]
-		if l == nil {
-			if l, err = tx.License(ctx, g.LicenseARN, 0); err != nil {
+		l, ok := licenses[g.LicenseARN]
+		if !ok {
+			row, err := tx.License(ctx, g.LicenseARN, 0)
+			if err != nil {
 				return nil, err
 			}
+			d, err := docOf(row)
+			if err != nil {
+				return nil, err
+			}
+			l = decoded{row, d}
 			licenses[g.LicenseARN] = l
 		}
 		doc, err := grantOf(g)
 		if err != nil {
 			return nil, err
 		}
-		r := &reachable{License: l, GrantARN: g.ARN, Grant: doc, Operations: doc.GrantedOperations}
 		chain, err := s.parentChain(ctx, tx, doc)
 		if err != nil {
 			return nil, err
 		}
-		if err := r.judge(q.Operation, now, chain); err != nil {
+		out = append(out, &reachable{License: l.l, GrantARN: g.ARN, Grant: doc, Operations: doc.GrantedOperations, doc: l.d, chain: chain})
+	}
+	return out, nil
+}
+
+// judgeAll judges copies of the candidates cands for op at now and returns, per license,
+// the best way it reaches the account, in the order reachableLicenses documents. cands are
+// not modified (they may be shared through a cache).
+func judgeAll(cands []*reachable, op string, now time.Time) ([]*reachable, error) {
+	best := make(map[string]*reachable, len(cands))
+	for _, c := range cands {
+		r := *c
+		if err := r.judge(op, now, r.chain); err != nil {
 			return nil, err
 		}
-		if cur := best[l.ARN]; cur == nil || r.better(cur) {
-			best[l.ARN] = r
+		if cur := best[r.License.ARN]; cur == nil || (!cur.Issued() && (r.Issued() || r.better(cur))) {
+			best[r.License.ARN] = &r
 		}
 	}
 	out := make([]*reachable, 0, len(best))
@@ -182,6 +215,35 @@ func (s *Service) reachableLicenses(ctx context.Context, tx *store.Tx, caller *i
 		return cmp.Compare(a.License.ARN, b.License.ARN)
 	})
 	return out, nil
+}
+
+// reachKey is what reachable licenses are cached by: the account and the query, without the
+// operation (which only the judging depends on).
+type reachKey struct {
+	account, arn, sku, fingerprint string
+	receivedOnly                   bool
+}
+
+// reachableCached is reachableLicenses read outside any write transaction, from committed
+// state, through the service's cache (see caches): the hot path (CheckoutLicense,
+// ExtendLicenseConsumption) decides on it before its write transaction, which then
+// re-checks what must not be stale (units, checkout status) in its own statements.
+func (s *Service) reachableCached(ctx context.Context, caller *identity.Principal, q licenseQuery) ([]*reachable, error) {
+	key := reachKey{caller.AccountID, q.ARN, q.ProductSKU, q.Fingerprint, q.ReceivedOnly}
+	cands, err := s.caches().reach.Get(ctx, key, func(ctx context.Context) ([]*reachable, error) {
+		out, err := store.Read(ctx, s.DB, func(tx *store.Tx) (*[]*reachable, error) {
+			cands, err := s.reachCandidates(ctx, tx, caller.AccountID, q)
+			return &cands, err
+		})
+		if err != nil {
+			return nil, err
+		}
+		return *out, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return judgeAll(cands, q.Operation, s.now())
 }
 
 // better reports whether r is a better way for a license to reach an account than o: usable
@@ -224,9 +286,14 @@ func (s *Service) parentChain(ctx context.Context, tx *store.Tx, g *Grant) ([]*G
 
 // judge sets r.Reason (and r.end) for op at now; chain is the grants r's grant was made under.
 func (r *reachable) judge(op string, now time.Time, chain []*Grant) error {
-	l, err := licenseOf(r.License)
-	if err != nil {
-		return err
+	var l *License
+	if r.doc != nil {
+		l = &r.doc.License
+	} else {
+		var err error
+		if l, err = licenseOf(r.License); err != nil {
+			return err
+		}
 	}
 	if l.Validity.End != nil && *l.Validity.End != "" {
 		if end, err := awstime.ParseISO8601(*l.Validity.End); err == nil {

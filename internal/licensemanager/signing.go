@@ -71,14 +71,9 @@ func (s *Service) signCheckout(is *issued) (string, error) {
 
 // sign returns payload as a compact JWS signed with k, typ JWT, naming k's kid.
 func (s *Service) sign(k *store.IssuerKey, payload []byte) (string, error) {
-	priv, err := s.privateKey(k)
+	signer, err := s.signer(k)
 	if err != nil {
 		return "", err
-	}
-	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.SignatureAlgorithm(k.Alg), Key: jose.JSONWebKey{Key: priv, KeyID: k.KID, Algorithm: k.Alg}},
-		(&jose.SignerOptions{}).WithType("JWT"))
-	if err != nil {
-		return "", fmt.Errorf("licensemanager: signer for key %s: %w", k.KID, err)
 	}
 	jws, err := signer.Sign(payload)
 	if err != nil {
@@ -87,10 +82,11 @@ func (s *Service) sign(k *store.IssuerKey, payload []byte) (string, error) {
 	return jws.CompactSerialize()
 }
 
-// privateKey returns k's private key, parsed once per key ID and then cached on s.
-func (s *Service) privateKey(k *store.IssuerKey) (crypto.Signer, error) {
+// signer returns a JWS signer for k, made once per key ID and then cached on s (a jose
+// Signer only reads its configuration, so it is safe for concurrent use).
+func (s *Service) signer(k *store.IssuerKey) (jose.Signer, error) {
 	if v, ok := s.keys.Load(k.KID); ok {
-		return v.(crypto.Signer), nil
+		return v.(jose.Signer), nil
 	}
 	parsed, err := x509.ParsePKCS8PrivateKey(k.PrivateKey)
 	if err != nil {
@@ -100,6 +96,11 @@ func (s *Service) privateKey(k *store.IssuerKey) (crypto.Signer, error) {
 	if !ok {
 		return nil, fmt.Errorf("licensemanager: private key %s: %T cannot sign", k.KID, parsed)
 	}
-	v, _ := s.keys.LoadOrStore(k.KID, priv)
-	return v.(crypto.Signer), nil
+	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.SignatureAlgorithm(k.Alg), Key: jose.JSONWebKey{Key: priv, KeyID: k.KID, Algorithm: k.Alg}},
+		(&jose.SignerOptions{}).WithType("JWT"))
+	if err != nil {
+		return nil, fmt.Errorf("licensemanager: signer for key %s: %w", k.KID, err)
+	}
+	v, _ := s.keys.LoadOrStore(k.KID, signer)
+	return v.(jose.Signer), nil
 }

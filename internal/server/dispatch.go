@@ -90,6 +90,9 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		c.svc, c.opName = s.bySigner[credentialService(r)], form.Get("Action")
+		if c.svc != nil && c.svc.Protocol == ProtocolEC2 {
+			c.protocol = ProtocolEC2 // its errors and lists differ from Query's (dispatch_ec2.go)
+		}
 	}
 
 	if svc := s.tokenAuthenticated(r, c, form); svc != nil {
@@ -118,7 +121,7 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 		s.fail(ctx, w, c, s.unknownOperation(c, form))
 		return
 	}
-	if c.protocol == ProtocolQuery {
+	if c.protocol != ProtocolJSON {
 		if v := form.Get("Version"); v != c.svc.Version {
 			s.fail(ctx, w, c, awserr.New("InvalidAction", "Could not find operation %s for version %s.", c.opName, v))
 			return
@@ -126,9 +129,12 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 	}
 
 	in := c.op.newInput()
-	if c.protocol == ProtocolJSON {
+	switch c.protocol {
+	case ProtocolJSON:
 		err = awsproto.DecodeJSON(body, in)
-	} else {
+	case ProtocolEC2:
+		err = awsproto.DecodeEC2(form, in)
+	default:
 		err = awsproto.DecodeQuery(form, in)
 	}
 	if err != nil {
@@ -161,58 +167,28 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	c.outcome = outcomeOK
-	if c.protocol == ProtocolJSON {
+	switch c.protocol {
+	case ProtocolJSON:
 		awsproto.WriteJSON(w, c.requestID, out)
-	} else {
+	case ProtocolEC2:
+		awsproto.WriteEC2(w, c.requestID, c.opName, out)
+	default:
 		awsproto.WriteQuery(w, c.requestID, c.svc.XMLNamespace, c.opName, out)
 	}
 }
 
 // lookupKey finds the secret of an access key (long-term, or an STS session's) for the
 // verifier and remembers who it belongs to in the call, so the principal is known without a
-// second read.
+// second read. Keys are cached (see keys.go).
 func (s *Server) lookupKey(ctx context.Context, id string) (sigv4.Credentials, error) {
-	c, _ := ctx.Value(callKey{}).(*call)
-	if strings.HasPrefix(id, identity.TemporaryKeyPrefix) {
-		sess, err := s.db.Session(ctx, id)
-		if errors.Is(err, store.ErrNotFound) {
-			return sigv4.Credentials{}, sigv4.ErrUnknownAccessKey
-		}
-		if err != nil {
-			return sigv4.Credentials{}, err
-		}
-		if c != nil {
-			c.principal = sessionPrincipal(sess)
-		}
-		return sigv4.Credentials{SecretAccessKey: sess.Secret, SessionToken: sess.Token, Expires: sess.ExpiresAt}, nil
-	}
-	k, err := s.db.AccessKey(ctx, id)
-	if errors.Is(err, store.ErrNotFound) || err == nil && k.Status != "Active" {
-		return sigv4.Credentials{}, sigv4.ErrUnknownAccessKey
-	}
+	k, err := s.keys.Get(ctx, id, func(ctx context.Context) (*keyInfo, error) { return s.loadKey(ctx, id) })
 	if err != nil {
 		return sigv4.Credentials{}, err
 	}
-	p := identity.Root(k.AccountID, k.ID)
-	if k.Kind == identity.KindIAMUser {
-		var u *store.User
-		err := s.db.View(ctx, func(tx *store.Tx) error {
-			var err error
-			u, err = tx.User(ctx, k.AccountID, k.UserName)
-			return err
-		})
-		if errors.Is(err, store.ErrNotFound) {
-			return sigv4.Credentials{}, sigv4.ErrUnknownAccessKey // the user was deleted
-		}
-		if err != nil {
-			return sigv4.Credentials{}, err
-		}
-		p = &identity.Principal{Kind: identity.KindIAMUser, AccountID: k.AccountID, ARN: u.ARN, PrincipalID: u.ID, UserName: u.Name, AccessKeyID: k.ID}
+	if c, _ := ctx.Value(callKey{}).(*call); c != nil {
+		c.principal = k.principal
 	}
-	if c != nil {
-		c.principal = p
-	}
-	return sigv4.Credentials{SecretAccessKey: k.Secret}, nil
+	return k.creds, nil
 }
 
 // sessionPrincipal returns the principal behind temporary credentials.
@@ -284,12 +260,12 @@ func (s *Server) fail(ctx context.Context, w http.ResponseWriter, c *call, err e
 		e = &awserr.Error{Code: c.internalCode(), Message: "An internal error occurred. Request ID: " + c.requestID + "."}
 	}
 	e = protocolError(c.protocol, e)
-	if c.outcome == "" && (e.Code == "AccessDenied" || e.Code == "AccessDeniedException" || e.Code == authz.CodeScopedToResource) {
+	if c.outcome == "" && (e.Code == "AccessDenied" || e.Code == "AccessDeniedException" || e.Code == authz.CodeScopedToResource || e.Code == ec2Denied) {
 		c.outcome = outcomeDenied
 	}
 	if c.outcome == "" {
 		c.outcome = outcomeClientError
-		if awsproto.Status(e.Code) >= 500 {
+		if awsproto.Status(e.Code) >= 500 || c.protocol == ProtocolEC2 && awsproto.EC2Status(e.Code) >= 500 {
 			c.outcome = outcomeServerError
 		}
 	}
@@ -323,6 +299,10 @@ func (s *Server) writeError(w http.ResponseWriter, c *call, e *awserr.Error) {
 		awsproto.WriteJSONError(w, c.requestID, e)
 		return
 	}
+	if c.protocol == ProtocolEC2 {
+		awsproto.WriteEC2Error(w, c.requestID, e)
+		return
+	}
 	ns := awsproto.STSNamespace
 	if c.svc != nil {
 		ns = c.svc.XMLNamespace
@@ -331,7 +311,7 @@ func (s *Server) writeError(w http.ResponseWriter, c *call, e *awserr.Error) {
 }
 
 func (s *Server) unknownOperation(c *call, form url.Values) error {
-	if c.protocol == ProtocolQuery {
+	if c.protocol != ProtocolJSON {
 		if c.opName == "" {
 			return awserr.New("MissingAction", "The request must contain the parameter Action.")
 		}
@@ -375,7 +355,7 @@ func (s *Server) newEvent(r *http.Request, c *call) audit.Event {
 		RequestParameters: []byte("null"),
 		ResponseElements:  []byte("null"),
 		RequestID:         c.requestID,
-		EventID:           uuid.NewString(),
+		EventID:           newEventID(),
 		EventType:         "AwsApiCall",
 		ManagementEvent:   true,
 		EventCategory:     "Management",
@@ -544,12 +524,18 @@ func authCode(p Protocol, kind error) string {
 	if p == ProtocolJSON {
 		return names.json
 	}
+	if p == ProtocolEC2 {
+		return ec2AuthCode(names.query)
+	}
 	return names.query
 }
 
 // protocolError renames the few codes whose spelling differs between the Query and JSON
 // protocols (AccessDenied / AccessDeniedException).
 func protocolError(p Protocol, e *awserr.Error) *awserr.Error {
+	if p == ProtocolEC2 {
+		return ec2ProtocolError(e)
+	}
 	if p == ProtocolJSON && e.Code == "AccessDenied" {
 		c := *e
 		c.Code = "AccessDeniedException"

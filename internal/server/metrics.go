@@ -3,6 +3,8 @@ package server
 import (
 	"net/http"
 
+	"github.com/allot-dev/allot/internal/store"
+
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -23,6 +25,21 @@ type metrics struct {
 	requests *prometheus.CounterVec
 	duration *prometheus.HistogramVec
 	inFlight prometheus.Gauge
+}
+
+// registerStore adds the store's group-commit counters: their ratio is the mean number of
+// requests per write transaction.
+func (m *metrics) registerStore(db *store.DB) {
+	m.registry.MustRegister(
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "allot_store_transactions_total",
+			Help: "Write transactions the store's group-commit writers began.",
+		}, func() float64 { return float64(db.WriteStats().Transactions) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "allot_store_requests_total",
+			Help: "Write requests (Update calls) run in those transactions.",
+		}, func() float64 { return float64(db.WriteStats().Requests) }),
+	)
 }
 
 func newMetrics() *metrics {

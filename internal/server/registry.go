@@ -13,6 +13,9 @@ type Protocol int
 const (
 	ProtocolJSON  Protocol = iota + 1 // awsJson1_1: X-Amz-Target selects the operation
 	ProtocolQuery                     // awsQuery: Action= selects the operation, XML responses
+	// ProtocolEC2 is ec2Query: requests as Query's but with flat lists (Name.N), responses
+	// without a Result wrapper, errors in EC2's <Response><Errors> envelope.
+	ProtocolEC2
 )
 
 // Service is one AWS service as the server exposes it: how requests reach it and its

@@ -3,7 +3,9 @@ package server
 import (
 	"github.com/allot-dev/allot/internal/awsproto"
 	"github.com/allot-dev/allot/internal/cloudtrail"
+	"github.com/allot-dev/allot/internal/ec2"
 	"github.com/allot-dev/allot/internal/iam"
+	"github.com/allot-dev/allot/internal/licenseconfig"
 	"github.com/allot-dev/allot/internal/licensemanager"
 	"github.com/allot-dev/allot/internal/organizations"
 	"github.com/allot-dev/allot/internal/sts"
@@ -16,6 +18,9 @@ type Services struct {
 	Organizations  *organizations.Service
 	CloudTrail     *cloudtrail.Service
 	LicenseManager *licensemanager.Service
+	// LicenseConfigurations answers License Manager's self-managed license operations.
+	LicenseConfigurations *licenseconfig.Service
+	EC2                   *ec2.Service // the EC2 subset launches go through
 }
 
 // services returns the table of every service and operation the server dispatches. Each
@@ -39,7 +44,11 @@ func services(s Services) []*Service {
 		newService(Service{
 			Name: "license-manager", Protocol: ProtocolJSON, SigningName: "license-manager", TargetPrefix: "AWSLicenseManager",
 			EventSource: "license-manager.amazonaws.com", InternalCode: "ServerInternalException",
-		}, licenseManagerOperations(s.LicenseManager)...),
+		}, append(licenseManagerOperations(s.LicenseManager), licenseConfigurationOperations(s.LicenseConfigurations, s.LicenseManager)...)...),
+		newService(Service{
+			Name: "ec2", Protocol: ProtocolEC2, SigningName: "ec2", Version: "2016-11-15",
+			XMLNamespace: awsproto.EC2Namespace, EventSource: "ec2.amazonaws.com", InternalCode: "InternalError",
+		}, ec2Operations(s.EC2)...),
 		newService(Service{
 			Name: "organizations", Protocol: ProtocolJSON, SigningName: "organizations", TargetPrefix: "AWSOrganizationsV20161128",
 			EventSource: "organizations.amazonaws.com", InternalCode: "ServiceException",

@@ -42,8 +42,9 @@ type Server struct {
 	log      *slog.Logger
 	db       *store.DB
 	verifier *sigv4.Verifier
-	byTarget map[string]*Service // JSON services by X-Amz-Target prefix
-	bySigner map[string]*Service // Query services by credential-scope service
+	keys     *store.Cache[string, *keyInfo] // access keys (keys.go)
+	byTarget map[string]*Service            // JSON services by X-Amz-Target prefix
+	bySigner map[string]*Service            // Query services by credential-scope service
 	metrics  *metrics
 	jwks     func(context.Context) ([]byte, error) // the issuers' public keys; nil: none
 	draining atomic.Bool
@@ -71,6 +72,10 @@ func New(db *store.DB, svcs Services, cfg Config) *Server {
 	if svcs.LicenseManager != nil {
 		s.jwks = svcs.LicenseManager.JWKS
 	}
+	s.keys = newKeyCache(db)
+	if db != nil {
+		s.metrics.registerStore(db)
+	}
 	s.verifier = sigv4.NewVerifier(s.lookupKey, cfg.Now, 5*time.Minute)
 	for _, svc := range services(svcs) {
 		switch svc.Protocol {
@@ -79,7 +84,7 @@ func New(db *store.DB, svcs Services, cfg Config) *Server {
 			for _, alias := range svc.TargetAliases {
 				s.byTarget[alias] = svc
 			}
-		case ProtocolQuery:
+		case ProtocolQuery, ProtocolEC2:
 			s.bySigner[svc.SigningName] = svc
 		}
 	}

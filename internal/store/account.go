@@ -105,6 +105,6 @@ func (tx *Tx) AccessKey(ctx context.Context, id string) (*AccessKey, error) {
 // AccessKey returns an access key with its secret decrypted, or an error wrapping
 // ErrNotFound: one point read on the read pool, outside any transaction.
 func (db *DB) AccessKey(ctx context.Context, id string) (*AccessKey, error) {
-	tx := &Tx{q: db.rdb, db: db}
+	tx := &Tx{q: db.rdb, st: &txStmts{cache: db.rstmts}, db: db}
 	return tx.AccessKey(ctx, id)
 }

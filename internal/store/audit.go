@@ -22,21 +22,47 @@ const (
 	sqlInsertResource = `INSERT INTO audit_resources (chain_id, seq, idx, type, name, account_id) VALUES (?, ?, ?, ?, ?, ?)`
 )
 
-// insertRecord writes a placed audit record and its resources.
-func (db *DB) insertRecord(ctx context.Context, sqlTx *sql.Tx, rec *audit.Record) error {
-	_, err := db.execTx(ctx, sqlTx, sqlInsertEvent,
-		rec.ChainID, rec.Seq, rec.PrevHash, rec.Hash,
-		rec.EventID, rec.AccountID, rec.EventTime.UnixMicro(), rec.EventName, rec.EventSource,
-		rec.Username, rec.AccessKeyID, rec.ReadOnly, string(rec.Body))
-	if err != nil {
-		return fmt.Errorf("store: append audit event %s: %w", rec.EventID, translate(err))
-	}
-	for i, r := range rec.Resources {
-		if _, err := db.execTx(ctx, sqlTx, sqlInsertResource, rec.ChainID, rec.Seq, i, r.Type, r.ARN, r.AccountID); err != nil {
-			return fmt.Errorf("store: append audit event %s: resource %d: %w", rec.EventID, i, translate(err))
+// maxRecordsPerInsert bounds the rows of one multi-row INSERT of audit records.
+const maxRecordsPerInsert = 64
+
+// insertRecords writes placed audit records and their resources, several rows per
+// statement: a batch's records go in at its end, in a few statements rather than one per
+// request (on PostgreSQL, a round trip each).
+func (db *DB) insertRecords(ctx context.Context, stmts *txStmts, recs []*audit.Record) error {
+	for len(recs) > 0 {
+		n := min(len(recs), maxRecordsPerInsert)
+		args := make([]any, 0, 13*n)
+		var resources []any
+		for _, rec := range recs[:n] {
+			args = append(args, rec.ChainID, rec.Seq, rec.PrevHash, rec.Hash,
+				rec.EventID, rec.AccountID, rec.EventTime.UnixMicro(), rec.EventName, rec.EventSource,
+				rec.Username, rec.AccessKeyID, rec.ReadOnly, string(rec.Body))
+			for i, r := range rec.Resources {
+				resources = append(resources, rec.ChainID, rec.Seq, i, r.Type, r.ARN, r.AccountID)
+			}
 		}
+		if _, err := db.execTx(ctx, stmts, multiRow(sqlInsertEvent, 13, n), args...); err != nil {
+			return fmt.Errorf("store: append %d audit events from %s: %w", n, recs[0].EventID, translate(err))
+		}
+		for len(resources) > 0 {
+			m := min(len(resources)/6, maxRecordsPerInsert)
+			if _, err := db.execTx(ctx, stmts, multiRow(sqlInsertResource, 6, m), resources[:6*m]...); err != nil {
+				return fmt.Errorf("store: append audit event resources: %w", translate(err))
+			}
+			resources = resources[6*m:]
+		}
+		recs = recs[n:]
 	}
 	return nil
+}
+
+// multiRow returns insert, a single-row INSERT … VALUES (?, …) of cols columns, with n rows.
+func multiRow(insert string, cols, n int) string {
+	if n == 1 {
+		return insert
+	}
+	row := ", (?" + strings.Repeat(", ?", cols-1) + ")"
+	return insert + strings.Repeat(row, n-1)
 }
 
 // recordColumns are the columns scanRecords reads, events aliased e and resources r.

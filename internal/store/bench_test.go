@@ -22,7 +22,7 @@ func BenchmarkUpdate(b *testing.B) {
 		name string
 		dsn  func(testing.TB) string
 	}{{"sqlite", sqliteDSN}}
-	if os.Getenv(envPostgresDSN) != "" {
+	if os.Getenv("ALLOT_TEST_POSTGRES_DSN") != "" {
 		dialects = append(dialects, struct {
 			name string
 			dsn  func(testing.TB) string

@@ -5,6 +5,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -136,15 +137,30 @@ func (tx *Tx) EntitlementUsage(ctx context.Context, arn string, now time.Time) (
 	if err != nil {
 		return nil, err
 	}
-	expired, err := tx.checkouts(ctx, `WHERE license_arn = ? AND status = 'ACTIVE' AND expires_at <= ?`, arn, now)
+	// Summed row by row: a license can have very many expired checkouts not reclaimed yet.
+	rows, err := tx.Query(ctx, `SELECT entitlements FROM license_checkouts WHERE license_arn = ? AND status = 'ACTIVE' AND expires_at <= ?`, arn, now)
 	if err != nil {
 		return nil, fmt.Errorf("store: usage of %s: %w", arn, err)
 	}
+	defer rows.Close()
 	stale := map[string]int64{}
-	for _, c := range expired {
-		for _, e := range c.Entitlements {
+	var es []CheckoutEntitlement
+	for rows.Next() {
+		var ents string
+		if err := rows.Scan(&ents); err != nil {
+			return nil, fmt.Errorf("store: usage of %s: %w", arn, err)
+		}
+		es = es[:0]
+		if err := json.Unmarshal([]byte(ents), &es); err != nil {
+			return nil, fmt.Errorf("store: usage of %s: checkout entitlements: %w", arn, err)
+		}
+		for _, e := range es {
 			stale[e.Name] += e.Units
 		}
+	}
+	if err := rows.Err(); err != nil {
+		tx.noteErr(err)
+		return nil, fmt.Errorf("store: usage of %s: %w", arn, err)
 	}
 	for i := range out {
 		out[i].Consumed = max(out[i].Consumed-stale[out[i].Name], 0)
@@ -259,6 +275,55 @@ func (tx *Tx) CheckInCheckout(ctx context.Context, token string, now time.Time) 
 		return false, fmt.Errorf("store: check in %q: %w", token, err)
 	}
 	return ended == 1, nil
+}
+
+// CheckInIf ends, as CheckInCheckout does, a checkout of accountID still ACTIVE and
+// unexpired at now that may be checked in early and, unless beneficiary is "", is that
+// beneficiary's, in one statement. Before its units are returned it calls allow with the
+// checkout (Token, LicenseARN, Borrow, Entitlements and ExpiresAt filled in); an error from
+// allow is returned, and the caller's transaction must then be rolled back. It reports
+// whether it ended the checkout; when not, nothing was changed.
+func (tx *Tx) CheckInIf(ctx context.Context, token, accountID, beneficiary string, now time.Time, allow func(*Checkout) error) (bool, error) {
+	c := &Checkout{Token: token}
+	var ents string
+	err := tx.QueryRow(ctx, `UPDATE license_checkouts SET status = ?, ended_at = ?
+		WHERE token = ? AND account_id = ? AND status = 'ACTIVE' AND (expires_at IS NULL OR expires_at > ?) AND early_check_in
+			AND (? = '' OR beneficiary = ?)
+		RETURNING license_arn, borrow, entitlements, expires_at`,
+		CheckoutCheckedIn, now, token, accountID, now, beneficiary, beneficiary).
+		Scan(&c.LicenseARN, &c.Borrow, &ents, ScanTime(&c.ExpiresAt))
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	if err != nil {
+		tx.noteErr(err)
+		return false, fmt.Errorf("store: check in %q: %w", token, err)
+	}
+	if err := json.Unmarshal([]byte(ents), &c.Entitlements); err != nil {
+		return false, fmt.Errorf("store: check in %q: entitlements: %w", token, err)
+	}
+	if err := allow(c); err != nil {
+		return false, err
+	}
+	// One counter per entitlement name, in name order (as endCheckouts locks them).
+	units := map[string]int64{}
+	for _, e := range c.Entitlements {
+		if e.Units > 0 {
+			units[e.Name] += e.Units
+		}
+	}
+	names := make([]string, 0, len(units))
+	for n := range units {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	for _, n := range names {
+		if _, err := tx.Exec(ctx, `UPDATE license_entitlement_usage SET consumed = consumed - ? WHERE license_arn = ? AND name = ?`,
+			units[n], c.LicenseARN, n); err != nil {
+			return false, fmt.Errorf("store: check in %q: %w", token, err)
+		}
+	}
+	return true, nil
 }
 
 // ReclaimExpiredCheckouts expires up to limit checkouts (of licenseARN, or all), returns their units once and counts them.

@@ -77,7 +77,7 @@ func (tx *Tx) CreateSession(ctx context.Context, s *Session) error {
 // Session returns temporary credentials with the secret and token decrypted, expired or not,
 // or an error wrapping ErrNotFound: one point read on the read pool.
 func (db *DB) Session(ctx context.Context, accessKeyID string) (*Session, error) {
-	tx := &Tx{q: db.rdb, db: db}
+	tx := &Tx{q: db.rdb, st: &txStmts{cache: db.rstmts}, db: db}
 	return tx.Session(ctx, accessKeyID)
 }
 

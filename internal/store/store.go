@@ -39,6 +39,7 @@ import (
 	_ "github.com/jackc/pgx/v5/stdlib" // driver "pgx"
 	_ "modernc.org/sqlite"             // driver "sqlite"
 
+	"github.com/allot-dev/allot/internal/audit"
 	"github.com/allot-dev/allot/internal/secrets"
 )
 
@@ -77,6 +78,9 @@ type Options struct {
 	Writers  int              // PostgreSQL: group-commit writers in this process (default 4); SQLite: always 1
 	MaxBatch int              // max requests per transaction (default 128); 1 disables group commit (for benchmarks)
 	NodeID   string           // names this process in audit chains; default the host name and a random suffix
+	// CacheTTL is how long a Cache entry may be used (default DefaultCacheTTL; negative: no
+	// caching). It bounds how long a change committed by another process goes unseen.
+	CacheTTL time.Duration
 	// ReadOnly opens an existing database for reading only (e.g. allot audit verify beside a
 	// running server): no migrations, no writers and so no new audit chain; Update returns
 	// ErrReadOnly.
@@ -101,7 +105,14 @@ type DB struct {
 	stopCkpt  chan struct{}
 
 	readOpts *sql.TxOptions
-	prepared map[string]*sql.Stmt // the writer's own statements, by query; read-only once started
+	// wstmts and rstmts keep prepared statements for the writer's and the readers' pools
+	// (SQLite only; nil on PostgreSQL).
+	wstmts, rstmts *stmtCache
+
+	gen         atomic.Uint64 // see Generation
+	cacheTTL    time.Duration
+	classes     writeClass
+	dataVersion int64 // SQLite: the writer connection's PRAGMA data_version last seen
 
 	batches  atomic.Int64 // write transactions begun
 	requests atomic.Int64 // requests run in them
@@ -128,6 +139,13 @@ func Open(ctx context.Context, dsn string, opts Options) (*DB, error) {
 		nodeID:   opts.NodeID,
 		maxBatch: opts.MaxBatch,
 		readOnly: opts.ReadOnly,
+		cacheTTL: opts.CacheTTL,
+	}
+	switch {
+	case db.cacheTTL == 0:
+		db.cacheTTL = DefaultCacheTTL
+	case db.cacheTTL < 0:
+		db.cacheTTL = 0
 	}
 	if db.log == nil {
 		db.log = slog.Default()
@@ -184,6 +202,8 @@ func (db *DB) openSQLite(path string) error {
 			return fmt.Errorf("store: open %s: %w", path, err)
 		}
 		db.wdb, db.rdb = r, r
+		db.rstmts = newStmtCache(r)
+		db.wstmts = db.rstmts
 		return nil
 	}
 	// A pool of writer connections is no faster than one and starves writers under
@@ -209,6 +229,7 @@ func (db *DB) openSQLite(path string) error {
 		return fmt.Errorf("store: open %s: %w", path, err)
 	}
 	db.wdb, db.rdb = w, r
+	db.wstmts, db.rstmts = newStmtCache(w), newStmtCache(r)
 	if err := db.openCheckpointer(uri); err != nil {
 		w.Close()
 		r.Close()
@@ -277,7 +298,7 @@ func (db *DB) start(ctx context.Context, writers int) error {
 	}
 	db.queue = make(chan *request, db.maxBatch*writers)
 	for i := range writers {
-		w := &writer{db: db, index: i}
+		w := &writer{db: db, index: i, own: make(chan *request, db.maxBatch)}
 		if err := w.prepare(ctx); err != nil {
 			for _, w := range db.writers {
 				w.closeConn()
@@ -287,7 +308,7 @@ func (db *DB) start(ctx context.Context, writers int) error {
 		db.writers = append(db.writers, w)
 	}
 	for _, w := range db.writers {
-		db.wg.Go(func() { w.run(db.queue) })
+		db.wg.Go(func() { w.run(db.queue, w.own) })
 	}
 	if db.ckpt != nil {
 		db.stopCkpt = make(chan struct{})
@@ -318,6 +339,9 @@ func (db *DB) Close() error {
 	if db.queue != nil {
 		close(db.queue)
 	}
+	for _, w := range db.writers {
+		close(w.own)
+	}
 	if db.stopCkpt != nil {
 		close(db.stopCkpt)
 	}
@@ -330,8 +354,9 @@ func (db *DB) Close() error {
 }
 
 func (db *DB) closeDBs() error {
-	for _, st := range db.prepared {
-		st.Close()
+	db.wstmts.close()
+	if db.rstmts != db.wstmts {
+		db.rstmts.close()
 	}
 	err := db.wdb.Close()
 	if db.rdb != db.wdb {
@@ -378,10 +403,24 @@ func (db *DB) NodeID() string { return db.nodeID }
 // cancelled by ctx. A panic in fn is returned as an error. fn may run on another goroutine
 // and must not call Update (it would wait for itself). fn may run more than once: when
 // PostgreSQL picks its transaction as a deadlock victim, nothing of it was written and Update
-// runs it again (up to five times), so fn must derive everything it returns from tx.
+// runs it again (up to five times); and when another request of its batch fails after
+// writing, the writer rolls the batch back and runs it again with a savepoint per request
+// (see writer.commit). So fn must derive everything it returns from tx.
 func (db *DB) Update(ctx context.Context, fn func(*Tx) error) error {
+	return db.UpdateAffine(ctx, -1, fn)
+}
+
+// UpdateAffine is Update run by the writer that affinity picks (any writer when it is
+// negative). With several writers (PostgreSQL), writes that change the same rows — the usage
+// counters of one license — contend for their row locks across the writers' open
+// transactions, and writes that change several such rows in different orders deadlock
+// (PostgreSQL breaks a deadlock only after deadlock_timeout, 1 s by default). Giving them the
+// same affinity has one writer batch them instead: one lock acquisition per batch, and no
+// deadlock between this process's writers. Affinity changes nothing else: every write is as
+// isolated and durable as with Update.
+func (db *DB) UpdateAffine(ctx context.Context, affinity int, fn func(*Tx) error) error {
 	for attempt := 1; ; attempt++ {
-		err := db.update(ctx, fn)
+		err := db.update(ctx, affinity, fn)
 		if err == nil || attempt == maxAttempts || !Retryable(err) {
 			return err
 		}
@@ -406,21 +445,28 @@ func Retryable(err error) bool {
 	return errors.As(err, &pe) && (pe.Code == "40P01" || pe.Code == "40001")
 }
 
-func (db *DB) update(ctx context.Context, fn func(*Tx) error) error {
+func (db *DB) update(ctx context.Context, affinity int, fn func(*Tx) error) error {
 	if db.readOnly {
 		return ErrReadOnly
 	}
 	if err := ctx.Err(); err != nil {
 		return err
 	}
+	// Serialise the audit event here, on the caller's goroutine, rather than in the writer
+	// that every write waits for (a change fn makes to the event undoes it).
+	audit.PendingFrom(ctx).Encode()
 	r := &request{ctx: ctx, fn: fn, done: make(chan error, 1)}
 	db.mu.RLock()
 	if db.closed {
 		db.mu.RUnlock()
 		return ErrClosed
 	}
+	queue := db.queue
+	if affinity >= 0 && len(db.writers) > 1 {
+		queue = db.writers[affinity%len(db.writers)].own
+	}
 	select {
-	case db.queue <- r:
+	case queue <- r:
 		db.mu.RUnlock()
 	case <-ctx.Done():
 		db.mu.RUnlock()
@@ -436,7 +482,7 @@ func (db *DB) View(ctx context.Context, fn func(*Tx) error) error {
 	if err != nil {
 		return fmt.Errorf("store: begin read: %w", err)
 	}
-	tx := &Tx{q: sqlTx, db: db, now: db.timestamp()}
+	tx := &Tx{q: sqlTx, st: &txStmts{sqlTx: sqlTx, cache: db.rstmts}, db: db, now: db.timestamp()}
 	defer func() {
 		tx.finish()
 		sqlTx.Rollback()

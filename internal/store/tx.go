@@ -29,13 +29,16 @@ type querier interface {
 // skipping quoted strings); see the package documentation for the conventions.
 type Tx struct {
 	q     querier
+	st    *txStmts // prepared statements (SQLite); nil runs every statement unprepared
 	db    *DB
 	now   time.Time
 	write bool
 
-	done   bool
-	rows   []*sql.Rows // closed when fn returns, so a forgotten Rows cannot block the batch
-	failed error       // first statement error: PostgreSQL aborts the transaction on it
+	done    bool
+	touched bool        // a statement may have changed configuration (see Generation)
+	wrote   bool        // a statement may have written something
+	rows    []*sql.Rows // closed when fn returns, so a forgotten Rows cannot block the batch
+	failed  error       // first statement error: PostgreSQL aborts the transaction on it
 }
 
 var errTxDone = errors.New("store: transaction used after its function returned")
@@ -69,7 +72,15 @@ func (tx *Tx) Exec(ctx context.Context, query string, args ...any) (sql.Result, 
 	if tx.done {
 		return nil, errTxDone
 	}
-	res, err := tx.q.ExecContext(tx.ctx(ctx), tx.db.rebind(query), convertArgs(args)...)
+	tx.note(query)
+	cctx, query, args := tx.ctx(ctx), tx.db.rebind(query), convertArgs(args)
+	var res sql.Result
+	var err error
+	if st := tx.st.get(cctx, query); st != nil {
+		res, err = st.ExecContext(cctx, args...)
+	} else {
+		res, err = tx.q.ExecContext(cctx, query, args...)
+	}
 	if err != nil {
 		tx.noteErr(err)
 		return nil, tx.translate(err)
@@ -84,7 +95,15 @@ func (tx *Tx) Query(ctx context.Context, query string, args ...any) (*sql.Rows, 
 	if tx.done {
 		return nil, errTxDone
 	}
-	rows, err := tx.q.QueryContext(tx.ctx(ctx), tx.db.rebind(query), convertArgs(args)...)
+	tx.note(query)
+	cctx, query, args := tx.ctx(ctx), tx.db.rebind(query), convertArgs(args)
+	var rows *sql.Rows
+	var err error
+	if st := tx.st.get(cctx, query); st != nil {
+		rows, err = st.QueryContext(cctx, args...)
+	} else {
+		rows, err = tx.q.QueryContext(cctx, query, args...)
+	}
 	if err != nil {
 		tx.noteErr(err)
 		return nil, tx.translate(err)
@@ -100,7 +119,54 @@ func (tx *Tx) QueryRow(ctx context.Context, query string, args ...any) *sql.Row 
 		cancel() // a Row carrying context.Canceled, without touching the connection
 		return tx.q.QueryRowContext(cctx, "SELECT 1")
 	}
-	return tx.q.QueryRowContext(tx.ctx(ctx), tx.db.rebind(query), convertArgs(args)...)
+	tx.note(query)
+	cctx, query, args := tx.ctx(ctx), tx.db.rebind(query), convertArgs(args)
+	if st := tx.st.get(cctx, query); st != nil {
+		return st.QueryRowContext(cctx, args...)
+	}
+	return tx.q.QueryRowContext(cctx, query, args...)
+}
+
+// txStmts hands out the prepared statements of one database transaction (or of single
+// statements on the pool): each query's statement is bound to the transaction once and
+// re-used for the rest of it. Not safe for concurrent use, as a transaction is not.
+type txStmts struct {
+	sqlTx *sql.Tx    // nil: statements run on the pool
+	cache *stmtCache // nil: nothing is prepared (PostgreSQL, whose driver prepares itself)
+	bound map[string]*sql.Stmt
+}
+
+// get returns the prepared statement of query, bound to the transaction, or nil when query
+// is to run unprepared.
+func (s *txStmts) get(ctx context.Context, query string) *sql.Stmt {
+	if s == nil || s.cache == nil {
+		return nil
+	}
+	if st := s.bound[query]; st != nil {
+		return st
+	}
+	st := s.cache.get(query)
+	if st == nil {
+		return nil
+	}
+	if s.sqlTx != nil {
+		st = s.sqlTx.StmtContext(ctx, st)
+	}
+	if s.bound == nil {
+		s.bound = make(map[string]*sql.Stmt, 8)
+	}
+	s.bound[query] = st
+	return st
+}
+
+// note records what a statement of a write transaction may change.
+func (tx *Tx) note(query string) {
+	if !tx.write || tx.touched {
+		return
+	}
+	c := tx.db.classes.of(query)
+	tx.wrote = tx.wrote || c.writes
+	tx.touched = c.config
 }
 
 // Now returns the time of this Update or View call: one timestamp per call, UTC, at

@@ -17,6 +17,63 @@ func runCheckouts(t *testing.T, open func(t testing.TB) *store.DB) {
 	t.Run("ConcurrentConsume", func(t *testing.T) { testConcurrentConsume(t, open(t)) })
 	t.Run("Checkouts", func(t *testing.T) { testCheckouts(t, open(t)) })
 	t.Run("ConcurrentReclaim", func(t *testing.T) { testConcurrentReclaim(t, open(t)) })
+	t.Run("CheckInIf", func(t *testing.T) { testCheckInIf(t, open(t)) })
+}
+
+// testCheckInIf checks the one-statement check-in: it ends only an ACTIVE, unexpired checkout
+// of the account (and beneficiary, when given), returns its units once, and changes nothing
+// when its allow function refuses.
+func testCheckInIf(t *testing.T, db *store.DB) {
+	ctx := context.Background()
+	acct := createAccount(t, db)
+	arn := newStoredLicense(t, db, acct, store.EntitlementLimit{Name: "Seats", Unit: "Count", MaxCount: count(10)})
+	now := time.Now().UTC().Truncate(time.Second)
+	a := newCheckout(acct, arn, "tok-a", 2, now, now.Add(time.Hour))
+	old := newCheckout(acct, arn, "tok-old", 3, now, now.Add(time.Minute))
+	checkout(t, db, a)
+	checkout(t, db, old)
+	allowAll := func(*store.Checkout) error { return nil }
+	checkIn := func(token, account, beneficiary string, at time.Time, allow func(*store.Checkout) error) (bool, error) {
+		var ok bool
+		err := db.Update(ctx, func(tx *store.Tx) (err error) {
+			ok, err = tx.CheckInIf(ctx, token, account, beneficiary, at, allow)
+			return err
+		})
+		return ok, err
+	}
+	for _, c := range []struct {
+		name, token, account, beneficiary string
+		at                                time.Time
+	}{
+		{"OtherAccount", "tok-a", newAccountID(), "", now},
+		{"OtherBeneficiary", "tok-a", acct, "someone-else", now},
+		{"Unknown", "tok-none", acct, "", now},
+		{"Expired", "tok-old", acct, "", now.Add(2 * time.Minute)},
+	} {
+		if ok, err := checkIn(c.token, c.account, c.beneficiary, c.at, allowAll); ok || err != nil {
+			t.Errorf("%s: CheckInIf = %v, %v; want false, nil", c.name, ok, err)
+		}
+	}
+	refuse := errors.New("refused")
+	var seen *store.Checkout
+	if ok, err := checkIn("tok-a", acct, "cust", now, func(c *store.Checkout) error { seen = c; return refuse }); ok || !errors.Is(err, refuse) {
+		t.Errorf("CheckInIf(refused) = %v, %v; want false, %v", ok, err, refuse)
+	}
+	if seen == nil || seen.LicenseARN != arn || seen.Borrow || len(seen.Entitlements) != 1 || seen.Entitlements[0].Units != 2 || !seen.ExpiresAt.Equal(a.ExpiresAt) {
+		t.Errorf("allow was given %+v", seen)
+	}
+	if u := usage(t, db, arn, now); u["Seats"].Consumed != 5 {
+		t.Fatalf("consumed after refused check-ins = %d, want 5", u["Seats"].Consumed)
+	}
+	if ok, err := checkIn("tok-a", acct, "cust", now, allowAll); !ok || err != nil {
+		t.Fatalf("CheckInIf = %v, %v; want true", ok, err)
+	}
+	if ok, err := checkIn("tok-a", acct, "", now, allowAll); ok || err != nil {
+		t.Errorf("CheckInIf again = %v, %v; want false, nil", ok, err)
+	}
+	if u := usage(t, db, arn, now); u["Seats"].Consumed != 3 {
+		t.Errorf("consumed after the check-in = %d, want 3", u["Seats"].Consumed)
+	}
 }
 
 // newStoredLicense stores a license with the given limits and returns its ARN.

@@ -45,11 +45,14 @@ func Run(t *testing.T, open func(t testing.TB) *store.DB) {
 	t.Run("AuditWithChange", func(t *testing.T) { testAuditWithChange(t, open(t)) })
 	t.Run("AuditLookup", func(t *testing.T) { testAuditLookup(t, open(t)) })
 	t.Run("AuditLookupErrors", func(t *testing.T) { testAuditLookupErrors(t, open(t)) })
+	t.Run("Generation", func(t *testing.T) { testGeneration(t, open(t)) })
+	t.Run("Cache", func(t *testing.T) { testCache(t, open(t)) })
 	runIAM(t, open)
 	runOrganizations(t, open)
 	runLicenses(t, open)
 	runCheckouts(t, open)
 	runTokens(t, open)
+	runLicenseConfigurations(t, open)
 }
 
 // Quiet returns a logger that drops everything, for tests whose failures log on purpose.
