@@ -8,7 +8,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/allot-dev/allot/internal/audit"
 	"github.com/allot-dev/allot/internal/authz"
 	"github.com/allot-dev/allot/internal/awserr"
 	"github.com/allot-dev/allot/internal/identity"
@@ -202,20 +201,7 @@ func (s *Service) AssumeRole(ctx context.Context, caller *identity.Principal, in
 		size := int32(packed * 100 / maxSessionPolicyChars)
 		out.PackedPolicySize = &size
 	}
-	err = s.DB.Update(ctx, func(tx *store.Tx) error {
-		policies, err := withManagedPolicies(ctx, tx, sessionPolicies, in.PolicyARNs)
-		if err != nil {
-			return err
-		}
-		sess.Policies = policies
-		if err := tx.CreateSession(ctx, sess); err != nil {
-			return err
-		}
-		audit.PendingFrom(ctx).SetResponse(out)
-		audit.PendingFrom(ctx).SetResources(audit.Resource{ARN: role.ARN, AccountID: role.AccountID, Type: "AWS::IAM::Role"})
-		return nil
-	})
-	if err != nil {
+	if err := s.createSession(ctx, sess, sessionPolicies, in.PolicyARNs, role, out); err != nil {
 		return nil, err
 	}
 	return out, nil

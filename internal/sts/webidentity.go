@@ -211,20 +211,7 @@ func (s *Service) AssumeRoleWithWebIdentity(ctx context.Context, caller *identit
 		size := int32(packed * 100 / maxSessionPolicyChars)
 		out.PackedPolicySize = &size
 	}
-	err = s.DB.Update(ctx, func(tx *store.Tx) error {
-		policies, err := withManagedPolicies(ctx, tx, sessionPolicies, in.PolicyARNs)
-		if err != nil {
-			return err
-		}
-		sess.Policies = policies
-		if err := tx.CreateSession(ctx, sess); err != nil {
-			return err
-		}
-		audit.PendingFrom(ctx).SetResponse(out)
-		audit.PendingFrom(ctx).SetResources(audit.Resource{ARN: role.ARN, AccountID: role.AccountID, Type: "AWS::IAM::Role"})
-		return nil
-	})
-	if err != nil {
+	if err := s.createSession(ctx, sess, sessionPolicies, in.PolicyARNs, role, out); err != nil {
 		return nil, err
 	}
 	return out, nil
@@ -320,6 +307,25 @@ func sessionPolicies(doc *string, arns []PolicyDescriptor) ([]string, int, error
 		return nil, 0, awserr.New("PackedPolicyTooLarge", "The session policies (Policy and PolicyArns) are %d characters; the limit is %d.", packed, maxSessionPolicyChars)
 	}
 	return docs, packed, nil
+}
+
+// createSession stores a new session of role with its session policies (inline documents and
+// the managed policies arns name), in one write that also records out and the role in the
+// request's audit event.
+func (s *Service) createSession(ctx context.Context, sess *store.Session, docs []string, arns []PolicyDescriptor, role *store.Role, out any) error {
+	return s.DB.Update(ctx, func(tx *store.Tx) error {
+		policies, err := withManagedPolicies(ctx, tx, docs, arns)
+		if err != nil {
+			return err
+		}
+		sess.Policies = policies
+		if err := tx.CreateSession(ctx, sess); err != nil {
+			return err
+		}
+		audit.PendingFrom(ctx).SetResponse(out)
+		audit.PendingFrom(ctx).SetResources(audit.Resource{ARN: role.ARN, AccountID: role.AccountID, Type: "AWS::IAM::Role"})
+		return nil
+	})
 }
 
 // withManagedPolicies returns docs followed by the default versions of the managed policies
