@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"github.com/allot-dev/allot/internal/alerts"
 	"io"
 	"log/slog"
 	"net"
@@ -42,7 +43,11 @@ type serverCommand struct {
 	pprof     string // address of the profiling listener; "" for none
 	// licenseClock runs the license service's clock ahead of wall time (a duration; tests only).
 	licenseClock string
-	getenv       func(string) string
+	// alertWebhooks are --alert-webhook values, TOPIC_ARN=URL#SECRET.
+	alertWebhooks []string
+	// alertRetry is the first wait after a failed alert delivery.
+	alertRetry time.Duration
+	getenv     func(string) string
 }
 
 func newServerCommand(getenv func(string) string) *cobra.Command {
@@ -95,6 +100,8 @@ SIGTERM or SIGINT stops accepting connections, lets in-flight requests finish (u
 	fs.BoolVar(&c.accessLog, "access-log", true, "log one line per API request")
 	fs.StringVar(&c.licenseClock, "license-clock-offset", envOr(getenv, "ALLOT_LICENSE_CLOCK_OFFSET", ""), "run the license service's clock this far ahead of wall time, e.g. 2h, to rehearse checkout expiry and renewals on a test server; SigV4 and STS keep wall time (never in production) (env ALLOT_LICENSE_CLOCK_OFFSET)")
 	fs.StringVar(&c.pprof, "debug-pprof", "", "serve Go's profiler (net/http/pprof, /debug/pprof/) on this address, e.g. 127.0.0.1:6060: unauthenticated, so loopback only; off by default")
+	fs.StringArrayVar(&c.alertWebhooks, "alert-webhook", nil, "deliver license configuration alerts sent to an SNS topic (UpdateServiceSettings SnsTopicArn) to a webhook: TOPIC_ARN=URL#SECRET or TOPIC_ARN=URL#@SECRET_FILE; repeatable")
+	fs.DurationVar(&c.alertRetry, "alert-retry-base", time.Second, "wait after a failed alert delivery, doubled for each further failure up to an hour")
 	fs.BoolVar(&c.httpOIDC, "allow-http-oidc-issuers", false, "let IAM OpenID Connect providers have http:// URLs and fetch their keys over plain HTTP (tests only: tokens' keys can then be spoofed on the network)")
 	return cmd
 }
@@ -107,6 +114,14 @@ func (c *serverCommand) run(ctx context.Context, stdout, stderr io.Writer) error
 	clockOffset, err := parseClockOffset(c.licenseClock)
 	if err != nil {
 		return err
+	}
+	webhooks := map[string]alerts.Webhook{}
+	for _, v := range c.alertWebhooks {
+		topic, w, err := alerts.ParseWebhook(v, nil)
+		if err != nil {
+			return err
+		}
+		webhooks[topic] = w
 	}
 	given, err := bootstrap.FromEnv(c.getenv)
 	if err != nil {
@@ -163,6 +178,10 @@ func (c *serverCommand) run(ctx context.Context, stdout, stderr io.Writer) error
 	}
 	go purgeSessions(ctx, db, log)
 	go licenses.RunReclaimer(ctx, time.Minute)
+	if len(webhooks) > 0 {
+		// Without webhooks alerts stay pending in the database, delivered once one is configured.
+		go (&alerts.Deliverer{DB: db, Webhooks: webhooks, BaseBackoff: c.alertRetry, Logger: log}).Run(ctx)
+	}
 	log.Info("allot listening", "addr", ln.Addr().String(), "database", db.Dialect())
 	if err := srv.Serve(ctx, ln, c.drain); err != nil {
 		return err

@@ -297,8 +297,15 @@ func (s *Service) take(ctx context.Context, tx *store.Tx, c *store.LicenseConfig
 	if after.Exceeded() {
 		msg := fmt.Sprintf("License configuration %q (%s) is over its soft limit: %d %s consumed of %d, after %s took %d.",
 			c.Name, c.ARN, after.Consumed, unitName(c.CountingType), *after.LicenseCount, subject, total)
+		// The topic is read now so that the alert goes where the settings said when it was
+		// raised; the deliverer posts it after this transaction commits.
+		st, err := readServiceSettings(ctx, tx, c.AccountID, c.Region)
+		if err != nil {
+			return err
+		}
 		return tx.AddLicenseAlert(ctx, &store.LicenseAlert{ConfigARN: c.ARN, AccountID: c.AccountID, Kind: "SOFT_LIMIT_EXCEEDED",
-			ResourceARN: resourceARN, Consumed: after.Consumed, LicenseCount: *after.LicenseCount, Message: msg, CreatedAt: tx.Now()})
+			ResourceARN: resourceARN, Consumed: after.Consumed, LicenseCount: *after.LicenseCount, Message: msg, CreatedAt: tx.Now(),
+			TopicARN: st.SnsTopicArn})
 	}
 	return nil
 }

@@ -39,6 +39,8 @@ func licenseConfigurationOperations(lc *licenseconfig.Service, lm *licensemanage
 		op("UpdateLicenseSpecificationsForResource", "license-manager:UpdateLicenseSpecificationsForResource", false, lc.UpdateLicenseSpecificationsForResource),
 		op("ListLicenseSpecificationsForResource", "license-manager:ListLicenseSpecificationsForResource", true, lc.ListLicenseSpecificationsForResource),
 		op("ListResourceInventory", "license-manager:ListResourceInventory", true, lc.ListResourceInventory),
+		op("GetServiceSettings", "license-manager:GetServiceSettings", true, lc.GetServiceSettings),
+		op("UpdateServiceSettings", "license-manager:UpdateServiceSettings", false, lc.UpdateServiceSettings),
 
 		onAnyTagged(op("TagResource", "license-manager:TagResource", false,
 			func(ctx context.Context, caller *identity.Principal, in *licensemanager.TagResourceInput) (*licensemanager.TagResourceOutput, error) {

@@ -508,6 +508,10 @@ type LicenseAlert struct {
 	LicenseCount int64
 	Message      string
 	CreatedAt    time.Time
+	// TopicARN is the SNS topic the alert is to be delivered to; empty for none.
+	TopicARN string
+	// DeliveryAttempts counts failed deliveries.
+	DeliveryAttempts int
 }
 
 // AddLicenseAlert stores an alert; a.ID is made from a.CreatedAt when empty.
@@ -516,8 +520,8 @@ func (tx *Tx) AddLicenseAlert(ctx context.Context, a *LicenseAlert) error {
 		a.ID = timeOrderedID(a.CreatedAt)
 	}
 	_, err := tx.Exec(ctx, `INSERT INTO license_configuration_alerts (id, config_arn, account_id, kind, resource_arn, consumed,
-		license_count, message, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		a.ID, a.ConfigARN, a.AccountID, a.Kind, a.ResourceARN, a.Consumed, a.LicenseCount, a.Message, a.CreatedAt)
+		license_count, message, created_at, topic_arn, next_delivery_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		a.ID, a.ConfigARN, a.AccountID, a.Kind, a.ResourceARN, a.Consumed, a.LicenseCount, a.Message, a.CreatedAt, a.TopicARN, a.CreatedAt)
 	if err != nil {
 		return fmt.Errorf("store: alert of %s: %w", a.ConfigARN, err)
 	}
@@ -545,6 +549,58 @@ func (tx *Tx) LicenseAlerts(ctx context.Context, configARN string) ([]*LicenseAl
 		return nil, fmt.Errorf("store: alerts of %s: %w", configARN, err)
 	}
 	return out, nil
+}
+
+// PendingLicenseAlerts returns up to limit alerts for one of topics, not delivered yet and due
+// for a delivery attempt at now, oldest first.
+func (tx *Tx) PendingLicenseAlerts(ctx context.Context, now time.Time, topics []string, limit int) ([]*LicenseAlert, error) {
+	if len(topics) == 0 {
+		return nil, nil
+	}
+	args := []any{now}
+	for _, t := range topics {
+		args = append(args, t)
+	}
+	args = append(args, limit)
+	rows, err := tx.Query(ctx, `SELECT id, config_arn, account_id, kind, resource_arn, consumed, license_count, message, created_at,
+		topic_arn, delivery_attempts FROM license_configuration_alerts
+		WHERE topic_arn <> '' AND delivered_at IS NULL AND next_delivery_at <= ?
+		AND topic_arn IN (?`+strings.Repeat(", ?", len(topics)-1)+`) ORDER BY next_delivery_at, id LIMIT ?`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("store: pending alerts: %w", err)
+	}
+	defer rows.Close()
+	var out []*LicenseAlert
+	for rows.Next() {
+		a := &LicenseAlert{}
+		if err := rows.Scan(&a.ID, &a.ConfigARN, &a.AccountID, &a.Kind, &a.ResourceARN, &a.Consumed, &a.LicenseCount, &a.Message,
+			ScanTime(&a.CreatedAt), &a.TopicARN, &a.DeliveryAttempts); err != nil {
+			return nil, fmt.Errorf("store: pending alerts: %w", err)
+		}
+		out = append(out, a)
+	}
+	if err := rows.Err(); err != nil {
+		tx.noteErr(err)
+		return nil, fmt.Errorf("store: pending alerts: %w", err)
+	}
+	return out, nil
+}
+
+// MarkLicenseAlertDelivered records that an alert was delivered at t.
+func (tx *Tx) MarkLicenseAlertDelivered(ctx context.Context, id string, t time.Time) error {
+	if _, err := tx.Exec(ctx, `UPDATE license_configuration_alerts SET delivered_at = ? WHERE id = ?`, t, id); err != nil {
+		return fmt.Errorf("store: alert %s delivered: %w", id, err)
+	}
+	return nil
+}
+
+// RetryLicenseAlert records a failed delivery of an alert and when to try again.
+func (tx *Tx) RetryLicenseAlert(ctx context.Context, id string, next time.Time) error {
+	if _, err := tx.Exec(ctx, `UPDATE license_configuration_alerts SET delivery_attempts = delivery_attempts + 1,
+		next_delivery_at = ? WHERE id = ?`, next, id); err != nil {
+		return fmt.Errorf("store: alert %s retry: %w", id, err)
+	}
+	return nil
 }
 
 // LicenseFailure is an operation refused against a configuration.
