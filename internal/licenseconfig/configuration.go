@@ -172,7 +172,7 @@ func (s *Service) CreateLicenseConfiguration(ctx context.Context, caller *identi
 		if err := tx.CreateLicenseConfiguration(ctx, c); err != nil {
 			return nil, err
 		}
-		if err := tx.TagLicenseConfiguration(ctx, arn, storeTags(in.Tags)); err != nil {
+		if err := tx.TagLicenseResource(ctx, arn, storeTags(in.Tags)); err != nil {
 			return nil, err
 		}
 		return &CreateLicenseConfigurationOutput{LicenseConfigurationArn: arn}, nil
@@ -235,7 +235,7 @@ func (s *Service) GetLicenseConfiguration(ctx context.Context, caller *identity.
 		if err != nil {
 			return nil, err
 		}
-		tags, err := tx.LicenseConfigurationTags(ctx, c.ARN)
+		tags, err := tx.LicenseResourceTags(ctx, c.ARN)
 		if err != nil {
 			return nil, err
 		}

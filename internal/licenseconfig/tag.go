@@ -89,7 +89,7 @@ func (s *Service) TagResource(ctx context.Context, caller *identity.Principal, a
 		if _, err := ownConfiguration(ctx, tx, caller, arn, true); err != nil {
 			return nil, err
 		}
-		err := tx.TagLicenseConfiguration(ctx, arn, storeTags(tags))
+		err := tx.TagLicenseResource(ctx, arn, storeTags(tags))
 		if errors.Is(err, store.ErrLimitExceeded) {
 			return nil, awserr.New(ErrValidation, "%s would have more than %d tags: remove some with UntagResource first.", arn, maxTags)
 		}
@@ -120,7 +120,7 @@ func (s *Service) UntagResource(ctx context.Context, caller *identity.Principal,
 		if _, err := ownConfiguration(ctx, tx, caller, arn, true); err != nil {
 			return nil, err
 		}
-		if err := tx.UntagLicenseConfiguration(ctx, arn, keys); err != nil {
+		if err := tx.UntagLicenseResource(ctx, arn, keys); err != nil {
 			return nil, err
 		}
 		return &struct{}{}, nil
@@ -135,7 +135,7 @@ func (s *Service) ListTagsForResource(ctx context.Context, caller *identity.Prin
 		if _, err := ownConfiguration(ctx, tx, caller, arn, false); err != nil {
 			return nil, err
 		}
-		tags, err := tx.LicenseConfigurationTags(ctx, arn)
+		tags, err := tx.LicenseResourceTags(ctx, arn)
 		if err != nil {
 			return nil, err
 		}

@@ -274,24 +274,32 @@ func (tx *Tx) PutClientToken(ctx context.Context, c *ClientToken) error {
 // MaxLicenseTags is how many tags a license may have, as in License Manager.
 const MaxLicenseTags = 50
 
-// tagTables returns the tag table and the resource table of a license or grant ARN.
+// tagTables returns the tag table and the resource table of a license, grant or license
+// configuration ARN.
 func tagTables(arn string) (tags, resources string) {
-	if strings.Contains(arn, ":grant:") {
+	switch {
+	case strings.Contains(arn, ":grant:"):
 		return "license_grant_tags", "license_grants"
+	case strings.Contains(arn, ":license-configuration:"):
+		return "license_configuration_tags", "license_configurations"
 	}
 	return "license_tags", "licenses"
 }
 
-// lockLicenseResource locks the row of a license or grant for the rest of the transaction. It returns
-// an error wrapping ErrNotFound when it does not exist.
+// lockLicenseResource locks the row of a license, grant or license configuration for the rest
+// of the transaction. It returns an error wrapping ErrNotFound when it does not exist.
 func (tx *Tx) lockLicenseResource(ctx context.Context, arn string) error {
+	if strings.Contains(arn, ":license-configuration:") {
+		_, err := tx.LockLicenseConfiguration(ctx, arn)
+		return err
+	}
 	_, table := tagTables(arn)
 	var v int64
 	err := tx.QueryRow(ctx, `UPDATE `+table+` SET version = version WHERE arn = ? RETURNING version`, arn).Scan(&v)
 	return tx.noRows(err)
 }
 
-// TagLicenseResource adds tags to a license or a grant (by ARN), replacing the value of a
+// TagLicenseResource adds tags to a license, a grant or a license configuration (by ARN), replacing the value of a
 // key (case-sensitive) it has already. It returns an error wrapping ErrNotFound, or
 // ErrLimitExceeded when the resource would have more than MaxLicenseTags tags.
 func (tx *Tx) TagLicenseResource(ctx context.Context, arn string, tags []Tag) error {
@@ -338,8 +346,8 @@ func (tx *Tx) tagLicenseResource(ctx context.Context, arn string, tags []Tag) er
 	return nil
 }
 
-// UntagLicenseResource removes the tags with the given keys (case-sensitive) from a license
-// or a grant; keys it does not have are ignored. It returns an error wrapping ErrNotFound.
+// UntagLicenseResource removes the tags with the given keys (case-sensitive) from a license,
+// a grant or a license configuration; keys it does not have are ignored. It returns an error wrapping ErrNotFound.
 func (tx *Tx) UntagLicenseResource(ctx context.Context, arn string, keys []string) error {
 	table, _ := tagTables(arn)
 	err := tx.lockLicenseResource(ctx, arn)
@@ -355,8 +363,8 @@ func (tx *Tx) UntagLicenseResource(ctx context.Context, arn string, keys []strin
 	return nil
 }
 
-// LicenseResourceTags returns the tags of a license or a grant in the order they were first
-// added (nil when none), or an error wrapping ErrNotFound.
+// LicenseResourceTags returns the tags of a license, a grant or a license configuration in the
+// order they were first added (nil when none), or an error wrapping ErrNotFound.
 func (tx *Tx) LicenseResourceTags(ctx context.Context, arn string) ([]Tag, error) {
 	_, resources := tagTables(arn)
 	var one int

@@ -185,7 +185,7 @@ func testLicenseConfigurations(t *testing.T, db *store.DB) {
 	// Delete: refused while associated, then gone with its tags, alerts and failures.
 	r := newInstance(t, db, acct)
 	update(t, db, func(tx *store.Tx) error {
-		if err := tx.TagLicenseConfiguration(ctx, vcpu.ARN, []store.Tag{{Key: "k", Value: "v"}}); err != nil {
+		if err := tx.TagLicenseResource(ctx, vcpu.ARN, []store.Tag{{Key: "k", Value: "v"}}); err != nil {
 			return err
 		}
 		if err := tx.AddLicenseAlert(ctx, &store.LicenseAlert{ConfigARN: vcpu.ARN, AccountID: acct, Kind: "SOFT_LIMIT_EXCEEDED", ResourceARN: r.ARN, Message: "m", CreatedAt: tx.Now()}); err != nil {
@@ -214,8 +214,13 @@ func testLicenseConfigurations(t *testing.T, db *store.DB) {
 		if err := tx.DeleteLicenseConfiguration(ctx, vcpu.ARN); !errors.Is(err, store.ErrNotFound) {
 			return fmt.Errorf("DeleteLicenseConfiguration(deleted) = %v, want ErrNotFound", err)
 		}
-		if tags, err := tx.LicenseConfigurationTags(ctx, vcpu.ARN); err != nil || len(tags) != 0 {
-			return fmt.Errorf("tags of a deleted configuration: %v, %v", tags, err)
+		// Its tags went with it.
+		if tags, err := tx.LicenseResourceTags(ctx, vcpu.ARN); !errors.Is(err, store.ErrNotFound) || len(tags) != 0 {
+			return fmt.Errorf("tags of a deleted configuration: %v, %v; want none and ErrNotFound", tags, err)
+		}
+		var n int
+		if err := tx.QueryRow(ctx, `SELECT COUNT(*) FROM license_configuration_tags WHERE arn = ?`, vcpu.ARN).Scan(&n); err != nil || n != 0 {
+			return fmt.Errorf("tag rows of a deleted configuration: %d, %v; want 0", n, err)
 		}
 		return nil
 	})
@@ -469,24 +474,24 @@ func testLicenseConfigurationExtras(t *testing.T, db *store.DB) {
 	c := newConfiguration(t, db, acct, "vCPU", nil, false)
 	r := newInstance(t, db, acct)
 	update(t, db, func(tx *store.Tx) error {
-		if err := tx.TagLicenseConfiguration(ctx, c.ARN, []store.Tag{{Key: "b", Value: "1"}, {Key: "a", Value: "2"}}); err != nil {
+		if err := tx.TagLicenseResource(ctx, c.ARN, []store.Tag{{Key: "b", Value: "1"}, {Key: "a", Value: "2"}}); err != nil {
 			return err
 		}
-		if err := tx.TagLicenseConfiguration(ctx, c.ARN, []store.Tag{{Key: "b", Value: "3"}}); err != nil {
+		if err := tx.TagLicenseResource(ctx, c.ARN, []store.Tag{{Key: "b", Value: "3"}}); err != nil {
 			return err
 		}
-		if err := tx.UntagLicenseConfiguration(ctx, c.ARN, []string{"a", "absent"}); err != nil {
+		if err := tx.UntagLicenseResource(ctx, c.ARN, []string{"a", "absent"}); err != nil {
 			return err
 		}
 		many := make([]store.Tag, store.MaxLicenseTags)
 		for i := range many {
 			many[i] = store.Tag{Key: fmt.Sprint("k", i)}
 		}
-		if err := tx.TagLicenseConfiguration(ctx, c.ARN, many); !errors.Is(err, store.ErrLimitExceeded) {
-			return fmt.Errorf("TagLicenseConfiguration(51 tags) = %v, want ErrLimitExceeded", err)
+		if err := tx.TagLicenseResource(ctx, c.ARN, many); !errors.Is(err, store.ErrLimitExceeded) {
+			return fmt.Errorf("TagLicenseResource(51 tags) = %v, want ErrLimitExceeded", err)
 		}
-		if err := tx.TagLicenseConfiguration(ctx, "arn:aws:license-manager:us-east-1:"+acct+":license-configuration:lic-"+hex16(), many[:1]); !errors.Is(err, store.ErrNotFound) {
-			return fmt.Errorf("TagLicenseConfiguration(no such) = %v, want ErrNotFound", err)
+		if err := tx.TagLicenseResource(ctx, "arn:aws:license-manager:us-east-1:"+acct+":license-configuration:lic-"+hex16(), many[:1]); !errors.Is(err, store.ErrNotFound) {
+			return fmt.Errorf("TagLicenseResource(no such) = %v, want ErrNotFound", err)
 		}
 		for i := range 3 {
 			f := &store.LicenseFailure{ConfigARN: c.ARN, ResourceARN: r.ARN, ResourceType: r.Type, ResourceOwnerID: acct,
@@ -500,7 +505,7 @@ func testLicenseConfigurationExtras(t *testing.T, db *store.DB) {
 			ResourceARN: r.ARN, FailureTime: tx.Now()})
 	})
 	update(t, db, func(tx *store.Tx) error {
-		tags, err := tx.LicenseConfigurationTags(ctx, c.ARN)
+		tags, err := tx.LicenseResourceTags(ctx, c.ARN)
 		if err != nil || !slices.Equal(tags, []store.Tag{{Key: "b", Value: "3"}}) {
 			return fmt.Errorf("tags = %v, %v; want b=3", tags, err)
 		}
