@@ -12,6 +12,14 @@ const (
 	ResourceInstance = "EC2_INSTANCE"
 	ResourceHost     = "EC2_HOST"
 	ResourceImage    = "EC2_AMI"
+	ResourceManaged  = "SYSTEMS_MANAGER_MANAGED_INSTANCE" // a machine the inventory agent reports
+)
+
+// States of managed instances.
+const (
+	ManagedActive       = "active"       // reporting, or silent for less than the stale period
+	ManagedInactive     = "inactive"     // silent for the stale period: its units released
+	ManagedDeregistered = "deregistered" // DeregisterManagedInstance: never counted again
 )
 
 // Resource is one resource of the inventory: an instance, a Dedicated Host or an image.
@@ -44,18 +52,25 @@ type Resource struct {
 	CreatedAt        time.Time
 	UpdatedAt        time.Time
 	LastSeenAt       time.Time
+	PlatformType     string // managed instances: Linux, Windows, MacOS
+	PlatformVersion  string // managed instances
+	ComputerName     string // managed instances
+	IPAddress        string // managed instances
+	AgentVersion     string // managed instances
 }
 
 const resourceColumns = `arn, resource_id, resource_type, account_id, region, state, instance_type, instance_family, platform,
 	architecture, vcpus, cores, threads_per_core, sockets, cpu_options, tenancy, host_id, image_id, availability_zone, name, description,
-	reservation_id, launch_index, client_token, used_vcpus, created_at, updated_at, last_seen_at`
+	reservation_id, launch_index, client_token, used_vcpus, created_at, updated_at, last_seen_at,
+	platform_type, platform_version, computer_name, ip_address, agent_version`
 
 func scanResource(sc interface{ Scan(...any) error }) (*Resource, error) {
 	r := &Resource{}
 	err := sc.Scan(&r.ARN, &r.ID, &r.Type, &r.AccountID, &r.Region, &r.State, &r.InstanceType, &r.InstanceFamily, &r.Platform,
 		&r.Architecture, &r.VCPUs, &r.Cores, &r.ThreadsPerCore, &r.Sockets, &r.CPUOptions, &r.Tenancy, &r.HostID, &r.ImageID, &r.AvailabilityZone,
 		&r.Name, &r.Description, &r.ReservationID, &r.LaunchIndex, &r.ClientToken, &r.UsedVCPUs,
-		ScanTime(&r.CreatedAt), ScanTime(&r.UpdatedAt), ScanTime(&r.LastSeenAt))
+		ScanTime(&r.CreatedAt), ScanTime(&r.UpdatedAt), ScanTime(&r.LastSeenAt),
+		&r.PlatformType, &r.PlatformVersion, &r.ComputerName, &r.IPAddress, &r.AgentVersion)
 	return r, err
 }
 
@@ -63,10 +78,11 @@ func scanResource(sc interface{ Scan(...any) error }) (*Resource, error) {
 // or ID exists.
 func (tx *Tx) AddResource(ctx context.Context, r *Resource) error {
 	res, err := tx.Exec(ctx, `INSERT INTO inventory_resources (`+resourceColumns+`)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
 		r.ARN, r.ID, r.Type, r.AccountID, r.Region, r.State, r.InstanceType, r.InstanceFamily, r.Platform,
 		r.Architecture, r.VCPUs, r.Cores, r.ThreadsPerCore, r.Sockets, r.CPUOptions, r.Tenancy, r.HostID, r.ImageID, r.AvailabilityZone,
-		r.Name, r.Description, r.ReservationID, r.LaunchIndex, r.ClientToken, r.UsedVCPUs, r.CreatedAt, r.UpdatedAt, r.LastSeenAt)
+		r.Name, r.Description, r.ReservationID, r.LaunchIndex, r.ClientToken, r.UsedVCPUs, r.CreatedAt, r.UpdatedAt, r.LastSeenAt,
+		r.PlatformType, r.PlatformVersion, r.ComputerName, r.IPAddress, r.AgentVersion)
 	if err != nil {
 		return fmt.Errorf("store: add resource %s: %w", r.ARN, err)
 	}
@@ -145,7 +161,9 @@ const (
 )
 
 // InventoryCondition compares a resource attribute with a value: Attribute is "account_id",
-// "platform", "resource_id" or "resource_type"; Condition one of the Condition constants.
+// "platform", "resource_id", "resource_type" or "application_name" (some installed
+// application's name compares, or for NOT_EQUALS none does); Condition one of the Condition
+// constants.
 type InventoryCondition struct {
 	Attribute string
 	Condition string
@@ -165,6 +183,7 @@ func inventoryColumn(attribute string) (string, bool) {
 // lists match everything.
 type ResourceQuery struct {
 	AccountID     string
+	AccountIDs    []string // when set, the resources of these accounts instead of AccountID's
 	Region        string
 	Types         []string
 	IDs           []string
@@ -181,9 +200,18 @@ type ResourceQuery struct {
 // Resources returns the resources q selects.
 func (tx *Tx) Resources(ctx context.Context, q ResourceQuery) ([]*Resource, error) {
 	var b strings.Builder
-	b.WriteString(`SELECT ` + resourceColumns + ` FROM inventory_resources WHERE account_id = ? AND region = ? AND resource_id > ?`)
-	args := []any{q.AccountID, q.Region, q.After}
+	b.WriteString(`SELECT ` + resourceColumns + ` FROM inventory_resources WHERE region = ? AND resource_id > ?`)
+	args := []any{q.Region, q.After}
 	in := inFilter(&b, &args)
+	if q.AccountIDs != nil {
+		if len(q.AccountIDs) == 0 {
+			return nil, nil
+		}
+		in("account_id", q.AccountIDs)
+	} else {
+		b.WriteString(" AND account_id = ?")
+		args = append(args, q.AccountID)
+	}
 	in("resource_type", q.Types)
 	in("resource_id", q.IDs)
 	in("state", q.States)
@@ -195,6 +223,12 @@ func (tx *Tx) Resources(ctx context.Context, q ResourceQuery) ([]*Resource, erro
 		args = append(args, q.ClientToken)
 	}
 	for _, c := range q.Conditions {
+		if c.Attribute == "application_name" {
+			if err := tx.applicationCondition(&b, &args, c); err != nil {
+				return nil, err
+			}
+			continue
+		}
 		col, ok := inventoryColumn(c.Attribute)
 		if !ok {
 			return nil, fmt.Errorf("store: resources: no attribute %q", c.Attribute)
@@ -210,11 +244,7 @@ func (tx *Tx) Resources(ctx context.Context, q ResourceQuery) ([]*Resource, erro
 			b.WriteString(" AND substr(" + col + ", 1, length(CAST(? AS TEXT))) = ?")
 			args = append(args, c.Value, c.Value)
 		case ConditionContains:
-			if tx.db.dialect == DialectPostgres {
-				b.WriteString(" AND strpos(" + col + ", ?) > 0")
-			} else {
-				b.WriteString(" AND instr(" + col + ", ?) > 0")
-			}
+			b.WriteString(" AND " + tx.containsSQL(col))
 			args = append(args, c.Value)
 		default:
 			return nil, fmt.Errorf("store: resources: no condition %q", c.Condition)
@@ -242,6 +272,37 @@ func (tx *Tx) Resources(ctx context.Context, q ResourceQuery) ([]*Resource, erro
 		return nil, fmt.Errorf("store: resources: %w", err)
 	}
 	return out, nil
+}
+
+// containsSQL returns the condition that col contains the next argument.
+func (tx *Tx) containsSQL(col string) string {
+	if tx.db.dialect == DialectPostgres {
+		return "strpos(" + col + ", ?) > 0"
+	}
+	return "instr(" + col + ", ?) > 0"
+}
+
+// applicationCondition writes the condition on installed applications' names: some
+// application's name compares, or for NOT_EQUALS, no application has that name.
+func (tx *Tx) applicationCondition(b *strings.Builder, args *[]any, c InventoryCondition) error {
+	const exists = " AND EXISTS (SELECT 1 FROM inventory_applications a WHERE a.resource_arn = inventory_resources.arn AND "
+	switch c.Condition {
+	case ConditionEquals:
+		b.WriteString(exists + "a.name = ?)")
+		*args = append(*args, c.Value)
+	case ConditionNotEquals:
+		b.WriteString(" AND NOT EXISTS (SELECT 1 FROM inventory_applications a WHERE a.resource_arn = inventory_resources.arn AND a.name = ?)")
+		*args = append(*args, c.Value)
+	case ConditionBeginsWith:
+		b.WriteString(exists + "substr(a.name, 1, length(CAST(? AS TEXT))) = ?)")
+		*args = append(*args, c.Value, c.Value)
+	case ConditionContains:
+		b.WriteString(exists + tx.containsSQL("a.name") + ")")
+		*args = append(*args, c.Value)
+	default:
+		return fmt.Errorf("store: resources: no condition %q", c.Condition)
+	}
+	return nil
 }
 
 // HostInstances returns the instances placed on a host that are not terminated, in ID order.
