@@ -12,7 +12,7 @@ import (
 // its state through the store (which speaks SQL), but neither it nor anything it uses may
 // depend on net/http, and it may not use database/sql itself.
 func TestDomainPackagesStayOffTheWire(t *testing.T) {
-	domain := []string{"audit", "authz", "awserr", "awstime", "cloudtrail", "iam", "identity", "organizations", "licensemanager", "licenseconfig", "ec2", "pagetoken", "policy", "sts"}
+	domain := []string{"audit", "authz", "awserr", "awstime", "cloudtrail", "iam", "identity", "organizations", "licensemanager", "licenseconfig", "ec2", "pagetoken", "policy", "ssm", "sts"}
 	for _, pkg := range domain {
 		path := "github.com/allot-dev/allot/internal/" + pkg
 		out, err := exec.Command("go", "list", "-deps", path).Output()

@@ -148,6 +148,22 @@ var statuses = map[string]int{
 	"TooManyRequestsException":                       http.StatusBadRequest,
 	"UnsupportedAPIEndpointException":                http.StatusForbidden,
 
+	// Systems Manager, the inventory subset (the model has no status codes: client faults 400,
+	// server faults 500).
+	"InternalServerError":                        http.StatusInternalServerError,
+	"InvalidFilter":                              http.StatusBadRequest,
+	"InvalidFilterKey":                           http.StatusBadRequest,
+	"InvalidInstanceId":                          http.StatusBadRequest,
+	"InvalidInstanceInformationFilterValue":      http.StatusBadRequest,
+	"InvalidItemContentException":                http.StatusBadRequest,
+	"InvalidNextToken":                           http.StatusBadRequest,
+	"InvalidTypeNameException":                   http.StatusBadRequest,
+	"ItemContentMismatchException":               http.StatusBadRequest,
+	"ItemSizeLimitExceededException":             http.StatusBadRequest,
+	"TotalSizeLimitExceededException":            http.StatusBadRequest,
+	"UnsupportedInventoryItemContextException":   http.StatusBadRequest,
+	"UnsupportedInventorySchemaVersionException": http.StatusBadRequest,
+
 	// CloudTrail (LookupEvents).
 	"InvalidEventCategoryException":    http.StatusBadRequest,
 	"InvalidLookupAttributesException": http.StatusBadRequest,

@@ -8,6 +8,7 @@ import (
 	"github.com/allot-dev/allot/internal/licenseconfig"
 	"github.com/allot-dev/allot/internal/licensemanager"
 	"github.com/allot-dev/allot/internal/organizations"
+	"github.com/allot-dev/allot/internal/ssm"
 	"github.com/allot-dev/allot/internal/sts"
 )
 
@@ -21,6 +22,7 @@ type Services struct {
 	// LicenseConfigurations answers License Manager's self-managed license operations.
 	LicenseConfigurations *licenseconfig.Service
 	EC2                   *ec2.Service // the EC2 subset launches go through
+	SSM                   *ssm.Service // the Systems Manager subset the inventory agent reports through
 }
 
 // services returns the table of every service and operation the server dispatches. Each
@@ -44,11 +46,20 @@ func services(s Services) []*Service {
 		newService(Service{
 			Name: "license-manager", Protocol: ProtocolJSON, SigningName: "license-manager", TargetPrefix: "AWSLicenseManager",
 			EventSource: "license-manager.amazonaws.com", InternalCode: "ServerInternalException",
-		}, append(licenseManagerOperations(s.LicenseManager), licenseConfigurationOperations(s.LicenseConfigurations, s.LicenseManager)...)...),
+		}, append(append(licenseManagerOperations(s.LicenseManager), licenseConfigurationOperations(s.LicenseConfigurations, s.LicenseManager)...), reportGeneratorOperations(s.LicenseConfigurations)...)...),
+		// Allot's extensions to License Manager (routes_allot.go): same signing name, own target prefix.
+		newService(Service{
+			Name: "allot-license-manager", Protocol: ProtocolJSON, SigningName: "license-manager", TargetPrefix: "AllotLicenseManager",
+			EventSource: "license-manager.amazonaws.com", InternalCode: "ServerInternalException",
+		}, allotLicenseManagerOperations(s.LicenseConfigurations)...),
 		newService(Service{
 			Name: "ec2", Protocol: ProtocolEC2, SigningName: "ec2", Version: "2016-11-15",
 			XMLNamespace: awsproto.EC2Namespace, EventSource: "ec2.amazonaws.com", InternalCode: "InternalError",
 		}, ec2Operations(s.EC2)...),
+		newService(Service{
+			Name: "ssm", Protocol: ProtocolJSON, SigningName: "ssm", TargetPrefix: "AmazonSSM",
+			EventSource: "ssm.amazonaws.com", InternalCode: ssm.ErrInternalServer,
+		}, ssmOperations(s.SSM)...),
 		newService(Service{
 			Name: "organizations", Protocol: ProtocolJSON, SigningName: "organizations", TargetPrefix: "AWSOrganizationsV20161128",
 			EventSource: "organizations.amazonaws.com", InternalCode: "ServiceException",

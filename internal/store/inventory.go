@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 )
@@ -198,61 +199,100 @@ type ResourceQuery struct {
 }
 
 // Resources returns the resources q selects.
+//
+// The query is shaped for the indexes of migration 00016, so that a page of a large inventory
+// reads about as many rows as it returns, whatever the filter's selectivity (docs/performance.md,
+// "Inventory filters"). With an application_name EQUALS or BEGINS_WITH condition it walks the
+// installations of the applications that pass in resource ID order
+// (inventory_applications_name_resource); platform BEGINS_WITH and CONTAINS become the list
+// of the platforms present that pass, each walked in resource ID order
+// (inventory_resources_platform); resource_id BEGINS_WITH on SQLite also bounds resource_id to
+// the prefix's range. A list of several applications is a UNION ALL of one walk per name, and
+// so is one of platforms on PostgreSQL (SQLite walks an IN list's values in order by itself).
+// The lists are read in the query's transaction and the conditions are applied as well, so the
+// results are the same. A query with a ClientToken reads that token's rows first.
 func (tx *Tx) Resources(ctx context.Context, q ResourceQuery) ([]*Resource, error) {
-	var b strings.Builder
-	b.WriteString(`SELECT ` + resourceColumns + ` FROM inventory_resources WHERE region = ? AND resource_id > ?`)
-	args := []any{q.Region, q.After}
-	in := inFilter(&b, &args)
-	if q.AccountIDs != nil {
-		if len(q.AccountIDs) == 0 {
-			return nil, nil
-		}
-		in("account_id", q.AccountIDs)
-	} else {
-		b.WriteString(" AND account_id = ?")
-		args = append(args, q.AccountID)
+	if q.AccountIDs != nil && len(q.AccountIDs) == 0 {
+		return nil, nil
 	}
-	in("resource_type", q.Types)
-	in("resource_id", q.IDs)
-	in("state", q.States)
-	in("instance_type", q.InstanceTypes)
-	in("image_id", q.ImageIDs)
-	in("host_id", q.HostIDs)
-	if q.ClientToken != "" {
-		b.WriteString(" AND client_token = ?")
-		args = append(args, q.ClientToken)
-	}
+	p := &resourcePlan{lowerOp: ">", lower: q.After, platforms: make([][]string, len(q.Conditions))}
+	// On SQLite, which compares text bytewise, an ID that begins with a prefix is at least the
+	// prefix: the tightest lower bound starts the index range.
 	for _, c := range q.Conditions {
-		if c.Attribute == "application_name" {
-			if err := tx.applicationCondition(&b, &args, c); err != nil {
-				return nil, err
-			}
+		if c.Attribute == "resource_id" && c.Condition == ConditionBeginsWith && tx.db.dialect == DialectSQLite && c.Value > p.lower {
+			p.lowerOp, p.lower = ">=", c.Value
+		}
+	}
+	var err error
+	if p.drive, p.names, err = tx.drivingApplications(ctx, q.Conditions); err != nil {
+		return nil, err
+	}
+	if p.drive >= 0 && len(p.names) == 0 {
+		return nil, nil
+	}
+	split := -1 // the condition whose list the query walks value by value (p.drive: the names)
+	if len(p.names) > 1 {
+		split = p.drive
+	}
+	for i, c := range q.Conditions {
+		if c.Attribute != "platform" || (c.Condition != ConditionBeginsWith && c.Condition != ConditionContains) {
 			continue
 		}
-		col, ok := inventoryColumn(c.Attribute)
-		if !ok {
-			return nil, fmt.Errorf("store: resources: no attribute %q", c.Attribute)
+		platforms, ok, err := tx.platformsPassing(ctx, c)
+		if err != nil {
+			return nil, err
 		}
-		switch c.Condition {
-		case ConditionEquals:
-			b.WriteString(" AND " + col + " = ?")
-			args = append(args, c.Value)
-		case ConditionNotEquals:
-			b.WriteString(" AND " + col + " <> ?")
-			args = append(args, c.Value)
-		case ConditionBeginsWith:
-			b.WriteString(" AND substr(" + col + ", 1, length(CAST(? AS TEXT))) = ?")
-			args = append(args, c.Value, c.Value)
-		case ConditionContains:
-			b.WriteString(" AND " + tx.containsSQL(col))
-			args = append(args, c.Value)
-		default:
-			return nil, fmt.Errorf("store: resources: no condition %q", c.Condition)
+		if ok && len(platforms) == 0 {
+			return nil, nil
+		}
+		if ok {
+			p.platforms[i] = platforms
+			if tx.db.dialect == DialectPostgres && split < 0 && len(platforms) > 1 {
+				split = i
+			}
 		}
 	}
-	b.WriteString(" ORDER BY resource_id")
-	if q.Limit > 0 {
-		fmt.Fprintf(&b, " LIMIT %d", q.Limit)
+	var b strings.Builder
+	var args []any
+	switch {
+	case split < 0:
+		if err := tx.resourcesSelect(&b, &args, q, p, p.names, p.platforms); err != nil {
+			return nil, err
+		}
+		b.WriteString(" ORDER BY " + p.order(tx))
+		if q.Limit > 0 {
+			fmt.Fprintf(&b, " LIMIT %d", q.Limit)
+		}
+	default:
+		values := p.names
+		if split != p.drive {
+			values = p.platforms[split]
+		}
+		b.WriteString("SELECT * FROM (")
+		for k, v := range values {
+			names, platforms := p.names, slices.Clone(p.platforms)
+			if split == p.drive {
+				names = []string{v}
+			} else {
+				platforms[split] = []string{v}
+			}
+			if k > 0 {
+				b.WriteString(" UNION ALL ")
+			}
+			b.WriteString("SELECT * FROM (")
+			if err := tx.resourcesSelect(&b, &args, q, p, names, platforms); err != nil {
+				return nil, err
+			}
+			b.WriteString(" ORDER BY " + p.order(tx))
+			if q.Limit > 0 {
+				fmt.Fprintf(&b, " LIMIT %d", q.Limit)
+			}
+			fmt.Fprintf(&b, ") AS v%d", k)
+		}
+		b.WriteString(") AS u ORDER BY resource_id")
+		if q.Limit > 0 {
+			fmt.Fprintf(&b, " LIMIT %d", q.Limit)
+		}
 	}
 	rows, err := tx.Query(ctx, b.String(), args...)
 	if err != nil {
@@ -272,6 +312,262 @@ func (tx *Tx) Resources(ctx context.Context, q ResourceQuery) ([]*Resource, erro
 		return nil, fmt.Errorf("store: resources: %w", err)
 	}
 	return out, nil
+}
+
+// resourcePlan is how Resources reads a query.
+type resourcePlan struct {
+	lowerOp, lower string     // the lower bound of resource_id: "> After", or ">= prefix"
+	drive          int        // the application_name condition the query walks from, or -1
+	names          []string   // the applications that pass it
+	platforms      [][]string // per condition, the platforms that pass it when listed
+}
+
+// order returns the column a query of p is in order of.
+func (p *resourcePlan) order(tx *Tx) string {
+	if p.drive >= 0 {
+		return tx.arnResourceID("a.resource_arn")
+	}
+	return "resource_id"
+}
+
+// resourcesSelect writes the SELECT of q's resources, without ORDER BY, walking the
+// installations of the applications named when p drives from one, with resources of the
+// listed platforms only.
+func (tx *Tx) resourcesSelect(b *strings.Builder, args *[]any, q ResourceQuery, p *resourcePlan, names []string, platforms [][]string) error {
+	in := inFilter(b, args)
+	switch {
+	case p.drive < 0 && q.ClientToken != "":
+		// A launch's retry: the resources of a ClientToken, found through its (partial) index
+		// first, whatever else the query says. SQLite's planner, without statistics, would
+		// rather read all of an account's instances in ID order; CROSS JOIN makes it read the
+		// token's rows first.
+		join := "CROSS JOIN"
+		if tx.db.dialect == DialectPostgres {
+			join = "JOIN"
+		}
+		b.WriteString(`SELECT ` + resourceColumns + ` FROM (SELECT arn AS token_arn FROM inventory_resources
+			WHERE client_token = ? AND client_token <> ''`)
+		*args = append(*args, q.ClientToken)
+		if q.AccountIDs != nil {
+			in("account_id", q.AccountIDs)
+		} else {
+			b.WriteString(" AND account_id = ?")
+			*args = append(*args, q.AccountID)
+		}
+		b.WriteString(`) AS t ` + join + ` inventory_resources ON inventory_resources.arn = t.token_arn
+			WHERE region = ? AND resource_id ` + p.lowerOp + ` ?`)
+	case p.drive < 0:
+		b.WriteString(`SELECT ` + resourceColumns + ` FROM inventory_resources WHERE region = ? AND resource_id ` + p.lowerOp + ` ?`)
+	default:
+		// One row per resource: of its installations that pass (one per name and
+		// architecture), the least. An ARN ends in "/" and the resource ID, so ordering by
+		// that suffix orders by resource ID.
+		b.WriteString(`SELECT ` + qualifiedResourceColumns + ` FROM inventory_applications a
+			JOIN inventory_resources ON inventory_resources.arn = a.resource_arn WHERE ` + p.order(tx) + ` > ?`)
+		*args = append(*args, q.After)
+		in("a.name", names)
+		b.WriteString(` AND NOT EXISTS (SELECT 1 FROM inventory_applications b WHERE b.resource_arn = a.resource_arn`)
+		in("b.name", p.names)
+		b.WriteString(` AND (b.name < a.name OR b.name = a.name AND b.architecture < a.architecture))
+			AND region = ? AND resource_id ` + p.lowerOp + ` ?`)
+	}
+	*args = append(*args, q.Region, p.lower)
+	if q.AccountIDs != nil {
+		in("account_id", q.AccountIDs)
+	} else {
+		b.WriteString(" AND account_id = ?")
+		*args = append(*args, q.AccountID)
+	}
+	in("resource_type", q.Types)
+	in("resource_id", q.IDs)
+	in("state", q.States)
+	in("instance_type", q.InstanceTypes)
+	in("image_id", q.ImageIDs)
+	in("host_id", q.HostIDs)
+	if q.ClientToken != "" {
+		b.WriteString(" AND client_token = ?")
+		*args = append(*args, q.ClientToken)
+	}
+	for i, c := range q.Conditions {
+		if i == p.drive {
+			continue
+		}
+		if c.Attribute == "application_name" {
+			if err := tx.applicationCondition(b, args, c); err != nil {
+				return err
+			}
+			continue
+		}
+		col, ok := inventoryColumn(c.Attribute)
+		if !ok {
+			return fmt.Errorf("store: resources: no attribute %q", c.Attribute)
+		}
+		switch c.Condition {
+		case ConditionEquals:
+			b.WriteString(" AND " + col + " = ?")
+			*args = append(*args, c.Value)
+		case ConditionNotEquals:
+			b.WriteString(" AND " + col + " <> ?")
+			*args = append(*args, c.Value)
+		case ConditionBeginsWith:
+			b.WriteString(" AND substr(" + col + ", 1, length(CAST(? AS TEXT))) = ?")
+			*args = append(*args, c.Value, c.Value)
+			if col == "resource_id" && tx.db.dialect == DialectSQLite {
+				// Bytewise, every ID with the prefix is below upper: the index range ends there.
+				if upper, ok := prefixUpperBound(c.Value); ok {
+					b.WriteString(" AND resource_id < ?")
+					*args = append(*args, upper)
+				}
+			}
+		case ConditionContains:
+			b.WriteString(" AND " + tx.containsSQL(col))
+			*args = append(*args, c.Value)
+		default:
+			return fmt.Errorf("store: resources: no condition %q", c.Condition)
+		}
+		in("platform", platforms[i])
+	}
+	return nil
+}
+
+// maxApplicationList is how many application names a BEGINS_WITH condition may become a list
+// of for the query to walk from; with more, the condition is applied to each resource.
+const maxApplicationList = 1000
+
+// maxApplicationNames is how many distinct application names PostgreSQL reads to find those
+// that begin with a prefix; with more, the condition is applied to each resource.
+const maxApplicationNames = 5000
+
+// drivingApplications picks the application_name condition a query walks
+// inventory_applications from: the first EQUALS, else the first BEGINS_WITH whose prefix at
+// most maxApplicationList names have. It returns the condition's index (-1: none) and the
+// names that pass it, read in the query's transaction: the same installations as the
+// condition selects.
+func (tx *Tx) drivingApplications(ctx context.Context, conds []InventoryCondition) (int, []string, error) {
+	if i := slices.IndexFunc(conds, func(c InventoryCondition) bool {
+		return c.Attribute == "application_name" && c.Condition == ConditionEquals
+	}); i >= 0 {
+		return i, []string{conds[i].Value}, nil
+	}
+	for i, c := range conds {
+		if c.Attribute != "application_name" || c.Condition != ConditionBeginsWith {
+			continue
+		}
+		// One index seek per distinct name. SQLite compares text bytewise, so the names with
+		// the prefix are those in [prefix, upper); PostgreSQL compares by the database's
+		// collation, where they need not be together: it reads every name.
+		q, args, limit := `WITH RECURSIVE n (v) AS (
+				SELECT min(name) FROM inventory_applications
+				UNION ALL
+				SELECT (SELECT min(name) FROM inventory_applications WHERE name > n.v) FROM n WHERE n.v IS NOT NULL
+			) SELECT v FROM n WHERE v IS NOT NULL LIMIT ?`, []any{maxApplicationNames + 1}, maxApplicationNames
+		if tx.db.dialect == DialectSQLite {
+			upper, ok := prefixUpperBound(c.Value)
+			if !ok {
+				continue
+			}
+			q = `WITH RECURSIVE n (v) AS (
+				SELECT min(name) FROM inventory_applications WHERE name >= ? AND name < ?
+				UNION ALL
+				SELECT (SELECT min(name) FROM inventory_applications WHERE name > n.v AND name < ?) FROM n WHERE n.v IS NOT NULL
+			) SELECT v FROM n WHERE v IS NOT NULL LIMIT ?`
+			args, limit = []any{c.Value, upper, upper, maxApplicationList + 1}, maxApplicationList
+		}
+		rows, err := tx.Query(ctx, q, args...)
+		if err != nil {
+			return 0, nil, fmt.Errorf("store: resources: applications: %w", err)
+		}
+		var names []string
+		read := 0
+		for rows.Next() {
+			var v string
+			if err := rows.Scan(&v); err != nil {
+				rows.Close()
+				return 0, nil, fmt.Errorf("store: resources: applications: %w", err)
+			}
+			if read++; strings.HasPrefix(v, c.Value) {
+				names = append(names, v)
+			}
+		}
+		err = rows.Err()
+		rows.Close()
+		if err != nil {
+			tx.noteErr(err)
+			return 0, nil, fmt.Errorf("store: resources: applications: %w", err)
+		}
+		if read <= limit && len(names) <= maxApplicationList {
+			return i, names, nil
+		}
+	}
+	return -1, nil, nil
+}
+
+// qualifiedResourceColumns are resourceColumns with their table's name, for queries that
+// join inventory_applications (which has columns of the same names).
+var qualifiedResourceColumns = "inventory_resources." + strings.Join(strings.Fields(strings.ReplaceAll(resourceColumns, ",", " ")), ", inventory_resources.")
+
+// arnResourceID returns the SQL of the resource ID an ARN column ends with (after its "/"),
+// as the expression index of migration 00016 spells it.
+func (tx *Tx) arnResourceID(col string) string {
+	if tx.db.dialect == DialectPostgres {
+		return "substr(" + col + ", strpos(" + col + ", '/') + 1)"
+	}
+	return "substr(" + col + ", instr(" + col + ", '/') + 1)"
+}
+
+// prefixUpperBound returns a string above, in bytewise order, every string that begins with
+// prefix (prefix with its last byte below 0xff incremented and the rest dropped), or false
+// when there is none (a prefix of 0xff bytes only).
+func prefixUpperBound(prefix string) (string, bool) {
+	b := []byte(prefix)
+	for i := len(b) - 1; i >= 0; i-- {
+		if b[i] < 0xff {
+			b[i]++
+			return string(b[:i+1]), true
+		}
+	}
+	return "", false
+}
+
+// maxPlatformList is how many platforms a BEGINS_WITH or CONTAINS condition on platform may
+// become a list of; with more, the condition alone is applied.
+const maxPlatformList = 200
+
+// platformsPassing returns the distinct platforms of the inventory (of any account or region)
+// that pass c, read with one index seek per distinct platform; ok is false when there are
+// more than maxPlatformList of them. Read in the query's transaction, the list selects
+// exactly the rows c does.
+func (tx *Tx) platformsPassing(ctx context.Context, c InventoryCondition) (_ []string, ok bool, _ error) {
+	rows, err := tx.Query(ctx, `WITH RECURSIVE p (v) AS (
+			SELECT min(platform) FROM inventory_resources
+			UNION ALL
+			SELECT (SELECT min(platform) FROM inventory_resources WHERE platform > p.v) FROM p WHERE p.v IS NOT NULL
+		) SELECT v FROM p WHERE v IS NOT NULL LIMIT ?`, maxPlatformList+1)
+	if err != nil {
+		return nil, false, fmt.Errorf("store: resources: platforms: %w", err)
+	}
+	defer rows.Close()
+	var all, out []string
+	for rows.Next() {
+		var v string
+		if err := rows.Scan(&v); err != nil {
+			return nil, false, fmt.Errorf("store: resources: platforms: %w", err)
+		}
+		all = append(all, v)
+	}
+	if err := rows.Err(); err != nil {
+		tx.noteErr(err)
+		return nil, false, fmt.Errorf("store: resources: platforms: %w", err)
+	}
+	if len(all) > maxPlatformList {
+		return nil, false, nil
+	}
+	for _, v := range all {
+		if c.Condition == ConditionBeginsWith && strings.HasPrefix(v, c.Value) || c.Condition == ConditionContains && strings.Contains(v, c.Value) {
+			out = append(out, v)
+		}
+	}
+	return out, true, nil
 }
 
 // containsSQL returns the condition that col contains the next argument.

@@ -65,6 +65,27 @@ func (db *DB) migrate(ctx context.Context, sqlDB *sql.DB) (int, error) {
 	return len(results), nil
 }
 
+// migrateTo applies the migrations of dialect up to and including version to sqlDB, leaving
+// the database as a release of that schema version did: upgrade tests start from it.
+func migrateTo(ctx context.Context, sqlDB *sql.DB, dialect string, version int64) error {
+	dir, err := fs.Sub(migrations, "migrations/"+dialect)
+	if err != nil {
+		return fmt.Errorf("store: migrate: %w", err)
+	}
+	gooseDialect := goose.DialectSQLite3
+	if dialect == DialectPostgres {
+		gooseDialect = goose.DialectPostgres
+	}
+	p, err := goose.NewProvider(gooseDialect, sqlDB, dir, goose.WithDisableGlobalRegistry(true))
+	if err != nil {
+		return fmt.Errorf("store: migrate: %w", err)
+	}
+	if _, err := p.UpTo(ctx, version); err != nil {
+		return fmt.Errorf("store: migrate to %d: %w", version, err)
+	}
+	return nil
+}
+
 // masterKeyCheck is the setting holding a value sealed with the master key, so that a process
 // started with another key notices before serving.
 const masterKeyCheck = "master_key_check"
