@@ -29,6 +29,11 @@ func TestSettings_ServiceSettings(t *testing.T) {
 	}
 	topic := "arn:aws:sns:" + region + ":" + rootAccount + ":aws-license-manager-service-alerts"
 	bucket := "arn:aws:s3:::aws-license-manager-service-reports"
+	// Linking License Manager to the organization needs an organization with all features
+	// and License Manager's trusted access, as in AWS.
+	c.refused("AccessDeniedException", "", "license-manager", "update-service-settings", "--organization-configuration", "EnableIntegration=true")
+	c.ok(nil, "organizations", "create-organization", "--feature-set", "ALL")
+	c.ok(nil, "organizations", "enable-aws-service-access", "--service-principal", "license-manager.amazonaws.com")
 	c.ok(nil, "license-manager", "update-service-settings", "--sns-topic-arn", topic, "--s3-bucket-arn", bucket,
 		"--organization-configuration", "EnableIntegration=true", "--enable-cross-accounts-discovery")
 	c.ok(nil, "license-manager", "update-service-settings", "--s3-bucket-arn", bucket)

@@ -336,7 +336,7 @@ func TestSelfManaged_SDK(t *testing.T) {
 		t.Fatalf("ListLicenseSpecificationsForResource = %+v, %v", specs, err)
 	}
 	inv, err := lmc.ListResourceInventory(ctx, &lm.ListResourceInventoryInput{Filters: []lmtypes.InventoryFilter{
-		{Name: aws.String("resource_id"), Condition: lmtypes.InventoryFilterConditionBeginsWith, Value: aws.String("i-")}}})
+		{Name: aws.String("resource_id"), Condition: lmtypes.InventoryFilterConditionEquals, Value: run.Instances[0].InstanceId}}})
 	if err != nil || len(inv.ResourceInventoryList) != 1 || inv.ResourceInventoryList[0].ResourceType != lmtypes.ResourceTypeEc2Instance {
 		t.Fatalf("ListResourceInventory = %+v, %v", inv, err)
 	}

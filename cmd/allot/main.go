@@ -33,7 +33,8 @@ endpoint override (--endpoint-url, BaseEndpoint).`,
 	root.SetArgs(args)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	root.AddCommand(newServerCommand(getenv), newAuditCommand(getenv), newExplainCommand(getenv), newKeysCommand(getenv), newBenchCommand(getenv), newDoctorCommand())
+	root.AddCommand(newServerCommand(getenv), newAuditCommand(getenv), newExplainCommand(getenv), newKeysCommand(getenv), newBenchCommand(getenv), newDoctorCommand(), newAgentCommand(getenv))
+	root.AddCommand(newDashboardCommand(), newAlertsCommand())
 	if err := root.ExecuteContext(ctx); err != nil {
 		if code, ok := err.(exitCode); ok {
 			return int(code)

@@ -1,12 +1,14 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"github.com/allot-dev/allot/internal/alerts"
 	"io"
 	"log/slog"
 	"net"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -22,6 +24,7 @@ import (
 	"github.com/allot-dev/allot/internal/oidc"
 	"github.com/allot-dev/allot/internal/organizations"
 	"github.com/allot-dev/allot/internal/server"
+	"github.com/allot-dev/allot/internal/ssm"
 	"github.com/allot-dev/allot/internal/store"
 	"github.com/allot-dev/allot/internal/sts"
 )
@@ -47,7 +50,9 @@ type serverCommand struct {
 	alertWebhooks []string
 	// alertRetry is the first wait after a failed alert delivery.
 	alertRetry time.Duration
-	getenv     func(string) string
+	// reportDir is where report generators write their reports: one directory per S3 bucket.
+	reportDir string
+	getenv    func(string) string
 }
 
 func newServerCommand(getenv func(string) string) *cobra.Command {
@@ -102,6 +107,7 @@ SIGTERM or SIGINT stops accepting connections, lets in-flight requests finish (u
 	fs.StringVar(&c.pprof, "debug-pprof", "", "serve Go's profiler (net/http/pprof, /debug/pprof/) on this address, e.g. 127.0.0.1:6060: unauthenticated, so loopback only; off by default")
 	fs.StringArrayVar(&c.alertWebhooks, "alert-webhook", nil, "deliver license configuration alerts sent to an SNS topic (UpdateServiceSettings SnsTopicArn) to a webhook: TOPIC_ARN=URL#SECRET or TOPIC_ARN=URL#@SECRET_FILE; repeatable")
 	fs.DurationVar(&c.alertRetry, "alert-retry-base", time.Second, "wait after a failed alert delivery, doubled for each further failure up to an hour")
+	fs.StringVar(&c.reportDir, "report-dir", envOr(getenv, "ALLOT_REPORT_DIR", ""), "directory that stands for S3: report generators write a report for bucket B with key K to REPORT-DIR/B/K; default DATA-DIR/reports (env ALLOT_REPORT_DIR)")
 	fs.BoolVar(&c.httpOIDC, "allow-http-oidc-issuers", false, "let IAM OpenID Connect providers have http:// URLs and fetch their keys over plain HTTP (tests only: tokens' keys can then be spoofed on the network)")
 	return cmd
 }
@@ -170,6 +176,7 @@ func (c *serverCommand) run(ctx context.Context, stdout, stderr io.Writer) error
 		LicenseManager:        licenses,
 		LicenseConfigurations: configs,
 		EC2:                   &ec2.Service{DB: db, Licenses: configs},
+		SSM:                   &ssm.Service{DB: db, Licenses: configs, Logger: log},
 	}, server.Config{MaxBodyBytes: c.maxBody, AccessLog: c.accessLog, Logger: log, Authorizer: authorizer})
 	if c.pprof != "" {
 		if err := servePprof(ctx, c.pprof, log); err != nil {
@@ -178,6 +185,8 @@ func (c *serverCommand) run(ctx context.Context, stdout, stderr io.Writer) error
 	}
 	go purgeSessions(ctx, db, log)
 	go licenses.RunReclaimer(ctx, time.Minute)
+	go (&licenseconfig.Reports{DB: db, Dir: cmp.Or(c.reportDir, filepath.Join(c.storage.dataDir, "reports")), Logger: log}).RunReportScheduler(ctx, time.Second)
+	go configs.RunStaleSweeper(ctx, time.Hour)
 	if len(webhooks) > 0 {
 		// Without webhooks alerts stay pending in the database, delivered once one is configured.
 		go (&alerts.Deliverer{DB: db, Webhooks: webhooks, BaseBackoff: c.alertRetry, Logger: log}).Run(ctx)

@@ -1,5 +1,7 @@
 // Package alerts delivers the alerts license configurations raise (a launch or association
-// allowed over a soft limit) to the SNS topic an account set with UpdateServiceSettings.
+// allowed over a soft limit; a machine automated discovery did not associate because it
+// breaks the rules or would exceed a hard limit; a machine that stopped reporting and whose
+// licenses were released) to the SNS topic an account set with UpdateServiceSettings.
 //
 // Allot has no SNS: the server maps topic ARNs to HTTP webhooks (--alert-webhook
 // TOPIC_ARN=URL#SECRET). An alert is stored with its topic in the transaction that raises it;
@@ -101,7 +103,13 @@ func Backoff(attempts int, base, maxWait time.Duration) time.Duration {
 	return min(d, maxWait)
 }
 
-// Payload is the JSON body of a delivery.
+// Payload is the JSON body of a delivery. Kind says what happened: SOFT_LIMIT_EXCEEDED (a
+// launch or association allowed over a soft limit), RULE_VIOLATION (a discovered machine
+// breaks the configuration's rules, so it was not associated), LIMIT_EXCEEDED (a discovered
+// machine would exceed a hard limit, so it was not associated or holds nothing) or
+// STALE_INVENTORY (a machine silent for 30 days is inactive and its licenses released);
+// Message explains it, naming the configuration and the resource. Consumed and LicenseCount
+// are the configuration's counter and count when the alert was raised (0 without a count).
 type Payload struct {
 	AlertID                 string    `json:"AlertId"`
 	AccountID               string    `json:"AccountId"`

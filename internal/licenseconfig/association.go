@@ -62,12 +62,15 @@ type UpdateLicenseSpecificationsForResourceInput struct {
 type UpdateLicenseSpecificationsForResourceOutput struct{}
 
 // UpdateLicenseSpecificationsForResource associates configurations with an instance, a
-// Dedicated Host or an image of the caller's account, and disassociates others. Removals come
-// first and return the units held. An added configuration's rules are checked against the
-// resource; a running instance or an available host takes its units at once (a stopped
-// instance when it starts, an image never: instances launched from it do). A configuration
-// associated already is left as it is. All or nothing: a refusal changes nothing and is
-// recorded for ListFailuresForLicenseConfigurationOperations. Errors: LicenseUsageException
+// Dedicated Host or an image of the caller's account, and disassociates others. An added
+// configuration is the caller's account's, or one its organization's management account
+// shares (it has linked the organization to License Manager): the units are then taken from
+// the management account's configuration. Removals come first and return the units held. An
+// added configuration's rules are checked against the resource; a running instance or an
+// available host takes its units at once (a stopped instance when it starts, an image never:
+// instances launched from it do). A configuration associated already is left as it is. All
+// or nothing: a refusal changes nothing and is recorded for
+// ListFailuresForLicenseConfigurationOperations. Errors: LicenseUsageException
 // (a rule, a hard limit, a DISABLED configuration), InvalidResourceStateException (a
 // terminated instance, a released host, a deregistered image), InvalidParameterValueException.
 func (s *Service) UpdateLicenseSpecificationsForResource(ctx context.Context, caller *identity.Principal, in *UpdateLicenseSpecificationsForResourceInput) (*UpdateLicenseSpecificationsForResourceOutput, error) {
@@ -153,7 +156,7 @@ func (s *Service) UpdateLicenseSpecificationsForResource(ctx context.Context, ca
 		}
 		now := tx.Now()
 		for _, a := range fresh { // in ARN order
-			c, err := ownConfiguration(ctx, tx, caller, a, false)
+			c, err := usableConfiguration(ctx, tx, caller, a)
 			if err != nil {
 				return nil, err
 			}

@@ -127,9 +127,10 @@ type CreateLicenseConfigurationOutput struct {
 }
 
 // CreateLicenseConfiguration creates a license configuration in the caller's account and the
-// request's region, AVAILABLE and with nothing consumed. Errors: InvalidParameterValueException
-// (a missing name, an unknown counting type, a rule the counting type does not allow, a bad
-// tag or product information filter).
+// request's region, AVAILABLE and with nothing consumed; with a ProductInformationList, the
+// managed instances that match it are associated at once (see Discover). Errors:
+// InvalidParameterValueException (a missing name, an unknown counting type, a rule the
+// counting type does not allow, a bad tag or product information filter).
 func (s *Service) CreateLicenseConfiguration(ctx context.Context, caller *identity.Principal, in *CreateLicenseConfigurationInput) (*CreateLicenseConfigurationOutput, error) {
 	if err := checkString("Name", in.Name, true, maxNameLen); err != nil {
 		return nil, err
@@ -173,6 +174,10 @@ func (s *Service) CreateLicenseConfiguration(ctx context.Context, caller *identi
 			return nil, err
 		}
 		if err := tx.TagLicenseResource(ctx, arn, storeTags(in.Tags)); err != nil {
+			return nil, err
+		}
+		// Managed instances that report the products already are associated now.
+		if err := s.discoverConfiguration(ctx, tx, c, caller.ARN); err != nil {
 			return nil, err
 		}
 		return &CreateLicenseConfigurationOutput{LicenseConfigurationArn: arn}, nil
@@ -351,6 +356,8 @@ type UpdateLicenseConfigurationOutput struct{}
 // DISABLED stops tracking: the configuration refuses new launches and associations, images
 // associated with it launch untracked, and resources associated already keep what they hold.
 // While resources are associated, the rules may change only in #licenseAffinityToHost.
+// A new ProductInformationList, the status set back to AVAILABLE or DisassociateWhenNotFound
+// turned on runs automated discovery for the configuration again (see Discover).
 // Errors: InvalidParameterValueException.
 func (s *Service) UpdateLicenseConfiguration(ctx context.Context, caller *identity.Principal, in *UpdateLicenseConfigurationInput) (*UpdateLicenseConfigurationOutput, error) {
 	if err := checkConfigurationARN("LicenseConfigurationArn", in.LicenseConfigurationArn); err != nil {
@@ -413,6 +420,10 @@ func (s *Service) UpdateLicenseConfiguration(ctx context.Context, caller *identi
 		if in.LicenseCountHardLimit != nil {
 			c.HardLimit = *in.LicenseCountHardLimit
 		}
+		// Discovery runs again when what it matches, or whether it may, changes.
+		rediscover := in.ProductInformationList != nil ||
+			in.LicenseConfigurationStatus != nil && c.Status != store.ConfigurationAvailable ||
+			in.DisassociateWhenNotFound != nil && *in.DisassociateWhenNotFound && !c.DisassociateWhenNotFound
 		if in.LicenseConfigurationStatus != nil {
 			c.Status = *in.LicenseConfigurationStatus
 		}
@@ -428,6 +439,11 @@ func (s *Service) UpdateLicenseConfiguration(ctx context.Context, caller *identi
 		c.UpdatedAt = tx.Now()
 		if err := tx.PutLicenseConfiguration(ctx, c); err != nil {
 			return nil, err
+		}
+		if rediscover {
+			if err := s.discoverConfiguration(ctx, tx, c, caller.ARN); err != nil {
+				return nil, err
+			}
 		}
 		return &UpdateLicenseConfigurationOutput{}, nil
 	})

@@ -390,8 +390,8 @@ func TestService_ListResourceInventory(t *testing.T) {
 	}{
 		{"All", nil, "ami-00000000000000001 h-00000000000000001 i-00000000000000001", ""},
 		{"ResourceID", []InventoryFilter{filter("resource_id", "EQUALS", "h-00000000000000001")}, "h-00000000000000001", ""},
-		{"BeginsWith", []InventoryFilter{filter("resource_id", "BEGINS_WITH", "i-")}, "i-00000000000000001", ""},
-		{"Platform", []InventoryFilter{filter("platform", "CONTAINS", "UNIX"), filter("resource_id", "NOT_EQUALS", "ami-00000000000000001")}, "h-00000000000000001 i-00000000000000001", ""},
+		{"BeginsWith", []InventoryFilter{filter("platform", "BEGINS_WITH", "Linux"), filter("resource_id", "NOT_EQUALS", "h-00000000000000001")}, "ami-00000000000000001 i-00000000000000001", ""},
+		{"Platform", []InventoryFilter{filter("platform", "EQUALS", "Linux/UNIX"), filter("resource_id", "NOT_EQUALS", "ami-00000000000000001")}, "h-00000000000000001 i-00000000000000001", ""},
 		{"Account", []InventoryFilter{filter("account_id", "NOT_EQUALS", "111122223333")}, "", ""},
 		{"ApplicationNothingRecorded", []InventoryFilter{filter("application_name", "EQUALS", "nginx")}, "", ""},
 		{"LicenseIncludedNotEquals", []InventoryFilter{filter("license_included", "NOT_EQUALS", "sql-server-web")}, "ami-00000000000000001 h-00000000000000001 i-00000000000000001", ""},

@@ -85,6 +85,11 @@ func describe(r *store.Resource) string {
 		s = "Dedicated Host " + r.ID
 	case r.Type == store.ResourceImage:
 		s = "image " + r.ID
+	case r.Type == store.ResourceManaged:
+		s = "managed instance " + r.ID
+		if r.ComputerName != "" {
+			return s + " (" + r.ComputerName + ")"
+		}
 	default:
 		s = "instance " + r.ID
 	}
@@ -129,6 +134,9 @@ func unitsFor(c *store.LicenseConfiguration, r *store.Resource) (int64, error) {
 	if err := check("cores", r.Cores, rules.MinimumCores, rules.MaximumCores, ruleMinimumCores, ruleMaximumCores); err != nil {
 		return 0, err
 	}
+	if c.CountingType == CountSocket && r.Sockets == 0 && r.Type == store.ResourceManaged {
+		return 0, refuse(c, "counts sockets, and %s reported none.", subject)
+	}
 	if c.CountingType == CountSocket && r.Sockets == 0 {
 		return 0, refuse(c, "counts sockets, which only a Dedicated Host has, and %s does not run on one: launch it with Placement.Tenancy=host and a HostId, or associate the host.", subject)
 	}
@@ -170,8 +178,10 @@ func (a *Admission) Configurations() []string {
 
 // Admit resolves the configurations a launch of resources like r uses, those named by specs
 // and those associated with r's image, and checks their rules against r. A named
-// configuration must exist in the caller's account and region and be AVAILABLE; the image's
-// DISABLED configurations are skipped, as License Manager stops tracking them. Errors: a
+// configuration must be AVAILABLE and exist in the request's region, in the caller's account
+// or shared by the management account of its organization (see
+// UpdateLicenseSpecificationsForResource); the image's DISABLED configurations are skipped,
+// as License Manager stops tracking them. Errors: a
 // *Refusal (LicenseUsageException), or InvalidParameterValueException for an unknown or
 // malformed configuration ARN.
 func (s *Service) Admit(ctx context.Context, tx *store.Tx, caller *identity.Principal, r *store.Resource, specs []string) (*Admission, error) {
@@ -200,11 +210,16 @@ func (s *Service) Admit(ctx context.Context, tx *store.Tx, caller *identity.Prin
 	for _, arn := range sortedKeys(arns) {
 		named := arns[arn]
 		c, err := tx.LicenseConfiguration(ctx, arn)
-		if isNotFound(err) || err == nil && named && (c.AccountID != caller.AccountID || c.Region != r.Region) {
+		if isNotFound(err) {
 			return nil, notFound(ctx, caller, arn)
 		}
 		if err != nil {
 			return nil, err
+		}
+		if named {
+			if err := checkUsable(ctx, tx, caller, c, r.Region); err != nil {
+				return nil, err
+			}
 		}
 		if c.Status != store.ConfigurationAvailable {
 			if !named {
@@ -297,17 +312,22 @@ func (s *Service) take(ctx context.Context, tx *store.Tx, c *store.LicenseConfig
 	if after.Exceeded() {
 		msg := fmt.Sprintf("License configuration %q (%s) is over its soft limit: %d %s consumed of %d, after %s took %d.",
 			c.Name, c.ARN, after.Consumed, unitName(c.CountingType), *after.LicenseCount, subject, total)
-		// The topic is read now so that the alert goes where the settings said when it was
-		// raised; the deliverer posts it after this transaction commits.
-		st, err := readServiceSettings(ctx, tx, c.AccountID, c.Region)
-		if err != nil {
-			return err
-		}
-		return tx.AddLicenseAlert(ctx, &store.LicenseAlert{ConfigARN: c.ARN, AccountID: c.AccountID, Kind: "SOFT_LIMIT_EXCEEDED",
-			ResourceARN: resourceARN, Consumed: after.Consumed, LicenseCount: *after.LicenseCount, Message: msg, CreatedAt: tx.Now(),
-			TopicARN: st.SnsTopicArn})
+		return raiseAlert(ctx, tx, c, AlertSoftLimitExceeded, resourceARN, after.Consumed, *after.LicenseCount, msg)
 	}
 	return nil
+}
+
+// raiseAlert records an alert of c (kind one of the Alert constants) with the configuration's
+// consumption and count at the time. The topic is read now so that the alert goes where the
+// account's settings said when it was raised; the deliverer posts it after this transaction
+// commits.
+func raiseAlert(ctx context.Context, tx *store.Tx, c *store.LicenseConfiguration, kind, resourceARN string, consumed, count int64, msg string) error {
+	st, err := readServiceSettings(ctx, tx, c.AccountID, c.Region)
+	if err != nil {
+		return err
+	}
+	return tx.AddLicenseAlert(ctx, &store.LicenseAlert{ConfigARN: c.ARN, AccountID: c.AccountID, Kind: kind, ResourceARN: resourceARN,
+		Consumed: consumed, LicenseCount: count, Message: msg, CreatedAt: tx.Now(), TopicARN: st.SnsTopicArn})
 }
 
 // Resume takes units again for a resource that starts (a stopped instance): for each of its

@@ -93,8 +93,12 @@ func (s *Service) GetServiceSettings(ctx context.Context, caller *identity.Princ
 }
 
 // UpdateServiceSettings changes the members the input sets. An empty S3BucketArn or
-// SnsTopicArn clears it. Cross-account discovery cannot be turned off once on (User Guide,
-// Troubleshooting: "Cross-Account Discovery Cannot Be Disabled").
+// SnsTopicArn clears it. Organizations integration (and cross-account discovery, which needs
+// it) is turned on only by the management account of an organization with all features that
+// gives License Manager trusted access (User Guide, Settings). Cross-account discovery cannot
+// be turned off once on (User Guide, Troubleshooting: "Cross-Account Discovery Cannot Be
+// Disabled"). Errors: InvalidParameterValueException, AccessDeniedException (integration
+// asked for outside such a management account).
 func (s *Service) UpdateServiceSettings(ctx context.Context, caller *identity.Principal, in *UpdateServiceSettingsInput) (*UpdateServiceSettingsOutput, error) {
 	if in.S3BucketArn != nil && *in.S3BucketArn != "" && !s3BucketARNPattern.MatchString(*in.S3BucketArn) {
 		return nil, invalid("S3BucketArn must be the ARN of a bucket named aws-license-manager-service-*, not %q.", clip(*in.S3BucketArn))
@@ -131,6 +135,13 @@ func (s *Service) UpdateServiceSettings(ctx context.Context, caller *identity.Pr
 		}
 		if st.EnableCrossAccountsDiscovery && !st.EnableIntegration {
 			return nil, invalid("Organizations integration cannot be turned off while cross-account discovery is on.")
+		}
+		turnsOn := in.OrganizationConfiguration != nil && in.OrganizationConfiguration.EnableIntegration ||
+			in.EnableCrossAccountsDiscovery != nil && *in.EnableCrossAccountsDiscovery
+		if turnsOn {
+			if err := checkLinkable(ctx, tx, caller); err != nil {
+				return nil, err
+			}
 		}
 		b, err := json.Marshal(st)
 		if err != nil {

@@ -13,11 +13,13 @@ import (
 //
 // It also returns TagResource, UntagResource and ListTagsForResource, which replace
 // licenseManagerOperations' (they come later in the service's list): they send configuration
-// ARNs to lc and every other ARN to lm, so each service tags only what it owns.
+// and report generator ARNs to lc and every other ARN to lm, so each service tags only what
+// it owns.
 func licenseConfigurationOperations(lc *licenseconfig.Service, lm *licensemanager.Service) []*Operation {
 	return []*Operation{
 		op("CreateLicenseConfiguration", "license-manager:CreateLicenseConfiguration", false, lc.CreateLicenseConfiguration),
 		op("ListLicenseConfigurations", "license-manager:ListLicenseConfigurations", true, lc.ListLicenseConfigurations),
+		op("ListLicenseConfigurationsForOrganization", "license-manager:ListLicenseConfigurationsForOrganization", true, lc.ListLicenseConfigurationsForOrganization),
 		onConfiguration(op("GetLicenseConfiguration", "license-manager:GetLicenseConfiguration", true, lc.GetLicenseConfiguration),
 			func(in *licenseconfig.GetLicenseConfigurationInput) string { return in.LicenseConfigurationArn }),
 		onConfiguration(op("UpdateLicenseConfiguration", "license-manager:UpdateLicenseConfiguration", false, lc.UpdateLicenseConfiguration),
@@ -44,34 +46,34 @@ func licenseConfigurationOperations(lc *licenseconfig.Service, lm *licensemanage
 
 		onAnyTagged(op("TagResource", "license-manager:TagResource", false,
 			func(ctx context.Context, caller *identity.Principal, in *licensemanager.TagResourceInput) (*licensemanager.TagResourceOutput, error) {
-				if !licenseconfig.IsConfigurationARN(in.ResourceArn) {
+				if !isSelfManagedARN(in.ResourceArn) {
 					return lm.TagResource(ctx, caller, in)
 				}
 				tags := make([]licenseconfig.Tag, len(in.Tags))
 				for i, t := range in.Tags {
 					tags[i] = licenseconfig.Tag{Key: t.Key, Value: t.Value}
 				}
-				if err := lc.TagResource(ctx, caller, in.ResourceArn, tags); err != nil {
+				if err := tagSelfManaged(lc, in.ResourceArn)(ctx, caller, in.ResourceArn, tags); err != nil {
 					return nil, err
 				}
 				return &licensemanager.TagResourceOutput{}, nil
 			}), func(in *licensemanager.TagResourceInput) string { return in.ResourceArn }),
 		onAnyTagged(op("UntagResource", "license-manager:UntagResource", false,
 			func(ctx context.Context, caller *identity.Principal, in *licensemanager.UntagResourceInput) (*licensemanager.UntagResourceOutput, error) {
-				if !licenseconfig.IsConfigurationARN(in.ResourceArn) {
+				if !isSelfManagedARN(in.ResourceArn) {
 					return lm.UntagResource(ctx, caller, in)
 				}
-				if err := lc.UntagResource(ctx, caller, in.ResourceArn, in.TagKeys); err != nil {
+				if err := untagSelfManaged(lc, in.ResourceArn)(ctx, caller, in.ResourceArn, in.TagKeys); err != nil {
 					return nil, err
 				}
 				return &licensemanager.UntagResourceOutput{}, nil
 			}), func(in *licensemanager.UntagResourceInput) string { return in.ResourceArn }),
 		onAnyTagged(op("ListTagsForResource", "license-manager:ListTagsForResource", true,
 			func(ctx context.Context, caller *identity.Principal, in *licensemanager.ListTagsForResourceInput) (*licensemanager.ListTagsForResourceOutput, error) {
-				if !licenseconfig.IsConfigurationARN(in.ResourceArn) {
+				if !isSelfManagedARN(in.ResourceArn) {
 					return lm.ListTagsForResource(ctx, caller, in)
 				}
-				tags, err := lc.ListTagsForResource(ctx, caller, in.ResourceArn)
+				tags, err := listTagsSelfManaged(lc, in.ResourceArn)(ctx, caller, in.ResourceArn)
 				if err != nil {
 					return nil, err
 				}
@@ -96,13 +98,13 @@ func onConfiguration[In any](o *Operation, arn func(*In) string) *Operation {
 	return o
 }
 
-// onAnyTagged authorizes a tag operation against the configuration ARN it names, or as
-// onTagged does for licenses and grants.
+// onAnyTagged authorizes a tag operation against the configuration or report generator ARN it
+// names, or as onTagged does for licenses and grants.
 func onAnyTagged[In any](o *Operation, arn func(*In) string) *Operation {
 	o = onTagged(o, arn)
 	license := o.Resource
 	o.Resource = func(ctx context.Context, caller *identity.Principal, in any) (string, string) {
-		if a := arn(in.(*In)); licenseconfig.IsConfigurationARN(a) {
+		if a := arn(in.(*In)); isSelfManagedARN(a) {
 			return a, ""
 		}
 		return license(ctx, caller, in)

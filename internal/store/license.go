@@ -274,14 +274,16 @@ func (tx *Tx) PutClientToken(ctx context.Context, c *ClientToken) error {
 // MaxLicenseTags is how many tags a license may have, as in License Manager.
 const MaxLicenseTags = 50
 
-// tagTables returns the tag table and the resource table of a license, grant or license
-// configuration ARN.
+// tagTables returns the tag table and the resource table of a license, grant, license
+// configuration or report generator ARN.
 func tagTables(arn string) (tags, resources string) {
 	switch {
 	case strings.Contains(arn, ":grant:"):
 		return "license_grant_tags", "license_grants"
 	case strings.Contains(arn, ":license-configuration:"):
 		return "license_configuration_tags", "license_configurations"
+	case strings.Contains(arn, ":report-generator:"):
+		return "report_generator_tags", "report_generators"
 	}
 	return "license_tags", "licenses"
 }
