@@ -32,6 +32,8 @@ Scenarios (--scenario, default all, in this order):
              hard limit (--max-count, default one per client)
   spread     the same pairs spread over --licenses licenses
   extend     ExtendLicenseConsumption of a checkout each client holds
+  launches   EC2 RunInstances against a license configuration with a hard limit, then
+             TerminateInstances (only when named: --scenario launches)
 
 The load is sent as --principal: "role" (default) makes an IAM role with a 10-statement
 policy with conditions and sends the load with a session of it, as a product on an instance
@@ -110,7 +112,7 @@ be made.`,
 	fs.StringVar(&cfg.Credentials.AccessKeyID, "access-key-id", "", "access key ID of the account to set up in (default $AWS_ACCESS_KEY_ID)")
 	fs.StringVar(&cfg.Credentials.SecretAccessKey, "secret-access-key", "", "its secret access key (default $AWS_SECRET_ACCESS_KEY)")
 	fs.StringVar(&cfg.Principal, "principal", loadgen.PrincipalRole, "who sends the load: role, user or root")
-	fs.StringSliceVar(&scenarios, "scenario", nil, "scenarios to run, comma-separated or repeated: identity, checkout, spread, extend (default all)")
+	fs.StringSliceVar(&scenarios, "scenario", nil, "scenarios to run, comma-separated or repeated: identity, checkout, spread, extend, launches (default all but launches)")
 	fs.IntVar(&cfg.Clients, "clients", 64, "concurrent clients, one connection each")
 	fs.DurationVar(&cfg.Duration, "duration", 10*time.Second, "measured time per scenario")
 	fs.DurationVar(&cfg.Warmup, "warmup", time.Second, "time each scenario runs before it is measured (0s: none)")

@@ -120,14 +120,19 @@ func (c *client) call(ctx context.Context, service, contentType, target string, 
 func parseError(status int, errType string, body []byte) *APIError {
 	e := &APIError{Status: status}
 	if bytes.HasPrefix(bytes.TrimSpace(body), []byte("<")) {
+		type xmlError struct {
+			Code    string `xml:"Code"`
+			Message string `xml:"Message"`
+		}
 		var x struct {
-			Error struct {
-				Code    string `xml:"Code"`
-				Message string `xml:"Message"`
-			} `xml:"Error"`
+			Error xmlError `xml:"Error"`        // Query: <ErrorResponse><Error>…
+			EC2   xmlError `xml:"Errors>Error"` // EC2: <Response><Errors><Error>…
 		}
 		if xml.Unmarshal(body, &x) == nil {
 			e.Code, e.Message = x.Error.Code, x.Error.Message
+			if e.Code == "" {
+				e.Code, e.Message = x.EC2.Code, x.EC2.Message
+			}
 		}
 	} else {
 		var j struct {

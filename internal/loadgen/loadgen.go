@@ -24,10 +24,14 @@ const (
 	ScenarioCheckout = "checkout" // CheckoutLicense + CheckInLicense pairs on one hot license with a hard limit
 	ScenarioSpread   = "spread"   // the same pairs spread over many licenses
 	ScenarioExtend   = "extend"   // ExtendLicenseConsumption of checkouts each client holds
+	ScenarioLaunches = "launches" // EC2 RunInstances + TerminateInstances against a license configuration with a hard limit
 )
 
-// Scenarios lists every scenario, in the default order.
+// Scenarios lists the scenarios a run makes when none is named, in order.
 var Scenarios = []string{ScenarioIdentity, ScenarioCheckout, ScenarioSpread, ScenarioExtend}
+
+// OptionalScenarios lists the scenarios a run makes only when they are named.
+var OptionalScenarios = []string{ScenarioLaunches}
 
 // Config configures a run. Zero fields take the defaults their comments give.
 type Config struct {
@@ -40,7 +44,7 @@ type Config struct {
 	Clients   int           // concurrent clients, each with its own connection; 64
 	Duration  time.Duration // measured time per scenario; 10s
 	Warmup    time.Duration // time run before the measurement of each scenario; 1s (negative: none)
-	MaxCount  int64         // Seats of the hot license; Clients
+	MaxCount  int64         // Seats of the hot license, and instances the launches scenario's configuration allows; Clients
 	Licenses  int           // licenses the spread scenario spreads over; 64
 	KeyAlg    string        // the issuer key: AlgES256 (default) or AlgPS384
 	// RetryEvery sends every n-th checkout of each client again with its ClientToken, which
@@ -80,8 +84,8 @@ func (c *Config) defaults() error {
 		c.Scenarios = Scenarios
 	}
 	for _, s := range c.Scenarios {
-		if !slices.Contains(Scenarios, s) {
-			return fmt.Errorf("loadgen: scenario %q: want one of %s", s, strings.Join(Scenarios, ", "))
+		if !slices.Contains(Scenarios, s) && !slices.Contains(OptionalScenarios, s) {
+			return fmt.Errorf("loadgen: scenario %q: want one of %s", s, strings.Join(append(slices.Clone(Scenarios), OptionalScenarios...), ", "))
 		}
 	}
 	if c.Clients <= 0 {

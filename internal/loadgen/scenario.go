@@ -64,6 +64,7 @@ type worker struct {
 	t     *tally
 	stop  time.Time // no new request after this
 	lics  []*license
+	fleet *fleet // the launches scenario's
 	holds *holds
 	held  []heldCheckout
 	body  []byte
@@ -78,8 +79,15 @@ func (w *worker) stopping() bool { return !time.Now().Before(w.stop) }
 func (r *runner) scenario(ctx context.Context, name string) (*ScenarioResult, error) {
 	cfg := r.cfg
 	var lics []*license
+	var fl *fleet
 	issuer := "AllotBench" + cfg.KeyAlg
 	switch name {
+	case ScenarioLaunches:
+		f, err := setUpFleet(ctx, r.admin, r.runID, cfg.MaxCount)
+		if err != nil {
+			return nil, err
+		}
+		fl = f
 	case ScenarioCheckout:
 		l, err := createLicense(ctx, r.admin, cfg.Region, issuer, "BENCH-HOT-"+r.runID, cfg.KeyAlg, cfg.MaxCount)
 		if err != nil {
@@ -105,10 +113,10 @@ func (r *runner) scenario(ctx context.Context, name string) (*ScenarioResult, er
 	start := time.Now()
 	from := start.Add(cfg.Warmup)
 	to := from.Add(cfg.Duration)
-	hs := newHolds(len(lics))
+	hs := newHolds(max(len(lics), 1))
 	workers := make([]*worker, cfg.Clients)
 	for i := range workers {
-		workers[i] = &worker{r: r, id: i, name: name, c: r.ep.newClient(r.load), t: newTally(from, to), stop: to, lics: lics, holds: hs}
+		workers[i] = &worker{r: r, id: i, name: name, c: r.ep.newClient(r.load), t: newTally(from, to), stop: to, lics: lics, fleet: fl, holds: hs}
 	}
 	defer func() {
 		for _, w := range workers {
@@ -117,11 +125,14 @@ func (r *runner) scenario(ctx context.Context, name string) (*ScenarioResult, er
 	}()
 
 	// The monitor polls the licenses' usage while the load runs: it must never pass MaxCount.
-	mon := &monitor{peak: make([]int64, len(lics))}
+	mon := &monitor{peak: make([]int64, max(len(lics), 1))}
 	monCtx, stopMon := context.WithCancel(ctx)
 	var monDone sync.WaitGroup
 	if len(lics) > 0 {
 		monDone.Go(func() { mon.run(monCtx, r, lics) })
+	}
+	if fl != nil {
+		monDone.Go(func() { mon.runFleet(monCtx, r, fl) })
 	}
 
 	cpu0, srv0 := processCPU(), r.serverStats(ctx)
@@ -181,13 +192,16 @@ func (r *runner) scenario(ctx context.Context, name string) (*ScenarioResult, er
 	if len(lics) > 0 {
 		res.Checks = append(res.Checks, r.verify(ctx, lics, hs, mon, held)...)
 	}
+	if fl != nil {
+		res.Checks = append(res.Checks, r.verifyFleet(ctx, fl, hs, mon, held)...)
+	}
 	if cfg.RetryEvery > 0 && (name == ScenarioCheckout || name == ScenarioSpread) {
 		res.Checks = append(res.Checks, Check{Name: "ClientToken retries answer the first checkout", OK: mismatches == 0,
 			Detail: fmt.Sprintf("%d retries, %d answered with another checkout", retries, mismatches)})
 	}
 	if unknown > 0 {
 		res.Checks = append(res.Checks, Check{Name: "every checkout's outcome known", OK: false,
-			Detail: fmt.Sprintf("%d checkouts failed to get an answer even on retry", unknown)})
+			Detail: fmt.Sprintf("%d checkouts (or launches) failed to get an answer even on retry", unknown)})
 	}
 	r.log.Info("scenario done", "scenario", name, "ops_per_sec", int(res.OpsPerSec), "p99_ms", res.Latency.P99)
 	return res, nil
@@ -206,6 +220,8 @@ func (w *worker) run(ctx context.Context) {
 		w.pairs(ctx)
 	case ScenarioExtend:
 		w.extend(ctx)
+	case ScenarioLaunches:
+		w.launches(ctx)
 	}
 }
 

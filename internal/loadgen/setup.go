@@ -60,7 +60,7 @@ func benchPolicy(account, region string) string {
 	return `{
   "Version": "2012-10-17",
   "Statement": [
-    {"Sid": "Checkout", "Effect": "Allow", "Action": ["license-manager:CheckoutLicense", "license-manager:CheckInLicense", "license-manager:ExtendLicenseConsumption"], "Resource": "*",
+    {"Sid": "Checkout", "Effect": "Allow", "Action": ["license-manager:CheckoutLicense", "license-manager:CheckInLicense", "license-manager:ExtendLicenseConsumption", "ec2:RunInstances", "ec2:TerminateInstances"], "Resource": "*",
      "Condition": {"StringEquals": {"aws:RequestedRegion": "` + region + `"}, "Bool": {"aws:MultiFactorAuthPresent": "false"}}},
     {"Sid": "Read", "Effect": "Allow", "Action": ["license-manager:Get*", "license-manager:List*"], "Resource": "arn:aws:license-manager::` + account + `:license:*"},
     {"Sid": "Grants", "Effect": "Allow", "Action": "license-manager:CreateGrant", "Resource": "*",

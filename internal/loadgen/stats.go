@@ -12,10 +12,13 @@ const (
 	opExtend
 	opIdentity
 	opReplay // a CheckoutLicense sent again with its ClientToken
+	opLaunch
+	opTerminate
 	numOps
 )
 
-var opNames = [numOps]string{"CheckoutLicense", "CheckInLicense", "ExtendLicenseConsumption", "GetCallerIdentity", "CheckoutLicense (retry)"}
+var opNames = [numOps]string{"CheckoutLicense", "CheckInLicense", "ExtendLicenseConsumption", "GetCallerIdentity", "CheckoutLicense (retry)",
+	"RunInstances", "TerminateInstances"}
 
 // tally is what one client goroutine counted inside the measured window. Not safe for
 // concurrent use: each goroutine has its own, merged at the end.
