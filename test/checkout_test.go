@@ -1,6 +1,7 @@
 package test
 
 import (
+	"cmp"
 	"context"
 	"encoding/base64"
 	"encoding/json"
@@ -342,6 +343,72 @@ func TestCheckout_TwoNodesPostgres(t *testing.T) {
 	checkInAll(t, clients, tokens)
 	if got := consumedSeats(t, clients[1], arn); got != "0/10" {
 		t.Errorf("usage after checking all in = %s, want 0/10", got)
+	}
+}
+
+// TestCheckout_ClientTokenRaceTwoNodesPostgres sends every checkout twice at once, with the
+// same ClientToken, to two servers sharing one PostgreSQL database: a ClientToken never makes
+// two checkouts, no more checkouts are made than seats, and the usage counts exactly the
+// checkouts made. With seats for every ClientToken both answers name the same checkout; with
+// fewer, one answer may be a refusal made before the other's checkout committed.
+func TestCheckout_ClientTokenRaceTwoNodesPostgres(t *testing.T) {
+	const clientTokens = 30
+	dsn := postgresDatabase(t)
+	key := "ALLOT_MASTER_KEY=" + "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="
+	var nodes [2]*server
+	var wg sync.WaitGroup
+	for i := range nodes {
+		wg.Go(func() {
+			nodes[i] = startServer(t, serverOptions{database: dsn, env: []string{key, fmt.Sprintf("ALLOT_NODE_ID=retry-%d", i)}})
+		})
+	}
+	wg.Wait()
+	if t.Failed() {
+		t.FailNow()
+	}
+	clients := []*lm.Client{issuerLM(nodes[0]), issuerLM(nodes[1])}
+	for _, seats := range []int{40, 10} {
+		sku := fmt.Sprintf("DM-RETRY-%d", seats)
+		arn := createSeatLicense(t, clients[0], sku, int64(seats))
+		var answers [clientTokens][2]string // LicenseConsumptionToken, "" when refused
+		start := make(chan struct{})
+		for i := range clientTokens {
+			for n, c := range clients {
+				wg.Go(func() {
+					<-start
+					out, err := c.CheckoutLicense(context.Background(), seatCheckout(sku, fmt.Sprintf("%s-%d", sku, i)))
+					var none *lmtypes.NoEntitlementsAllowedException
+					switch {
+					case err == nil:
+						answers[i][n] = aws.ToString(out.LicenseConsumptionToken)
+					case !errors.As(err, &none):
+						t.Errorf("%d seats: CheckoutLicense(%s-%d) on node %d: %v", seats, sku, i, n, err)
+					}
+				})
+			}
+		}
+		close(start)
+		wg.Wait()
+		var made []string
+		for i, a := range answers {
+			if a[0] != a[1] && (a[0] != "" && a[1] != "" || seats >= clientTokens) || a[0] == "" && seats >= clientTokens {
+				t.Errorf("%d seats: ClientToken %s-%d answered %q on node 0 and %q on node 1", seats, sku, i, a[0], a[1])
+			}
+			if tok := cmp.Or(a[0], a[1]); tok != "" {
+				made = append(made, tok)
+			}
+		}
+		// A refusal means every seat was taken by a committed checkout, none being checked in.
+		if want := min(seats, clientTokens); len(made) != want {
+			t.Fatalf("%d seats: %d checkouts made for %d client tokens, want %d", seats, len(made), clientTokens, want)
+		}
+		if got, want := consumedSeats(t, clients[1], arn), fmt.Sprintf("%d/%d", len(made), seats); got != want {
+			t.Errorf("%d seats: usage = %s with %d checkouts made, want %s", seats, got, len(made), want)
+		}
+		checkInAll(t, clients, made)
+		if got := consumedSeats(t, clients[0], arn); got != fmt.Sprintf("0/%d", seats) {
+			t.Errorf("%d seats: usage after checking all in = %s, want 0/%d", seats, got, seats)
+		}
 	}
 }
 

@@ -79,53 +79,12 @@ func (db *DB) LookupAudit(ctx context.Context, q audit.Query) ([]*audit.Record, 
 	if q.Limit < 1 {
 		return nil, nil, fmt.Errorf("store: lookup audit: limit %d is less than 1", q.Limit)
 	}
-	var (
-		where = []string{"account_id = ?"}
-		args  = []any{q.AccountID}
-	)
-	if !q.Start.IsZero() {
-		where, args = append(where, "event_time >= ?"), append(args, q.Start.UnixMicro())
+	page, args, err := db.lookupAuditQuery(q)
+	if err != nil {
+		return nil, nil, err
 	}
-	if !q.End.IsZero() {
-		where, args = append(where, "event_time <= ?"), append(args, q.End.UnixMicro())
-	}
-	switch q.Attribute {
-	case "":
-	case "EventId":
-		where, args = append(where, "event_id = ?"), append(args, q.Value)
-	case "EventName":
-		where, args = append(where, "event_name = ?"), append(args, q.Value)
-	case "Username":
-		where, args = append(where, "username = ?"), append(args, q.Value)
-	case "EventSource":
-		where, args = append(where, "event_source = ?"), append(args, q.Value)
-	case "AccessKeyId":
-		where, args = append(where, "access_key_id = ?"), append(args, q.Value)
-	case "ReadOnly":
-		switch q.Value {
-		case "true", "false":
-			where, args = append(where, "read_only = ?"), append(args, q.Value == "true")
-		default:
-			return nil, nil, fmt.Errorf("store: lookup audit: ReadOnly is %q, want true or false", q.Value)
-		}
-	case "ResourceType":
-		where = append(where, `EXISTS (SELECT 1 FROM audit_resources x
-			WHERE x.chain_id = audit_events.chain_id AND x.seq = audit_events.seq AND x.type = ?)`)
-		args = append(args, q.Value)
-	case "ResourceName":
-		where = append(where, `(chain_id, seq) IN (SELECT x.chain_id, x.seq FROM audit_resources x WHERE x.name = ?)`)
-		args = append(args, q.Value)
-	default:
-		return nil, nil, fmt.Errorf("store: lookup audit: unknown attribute %q", q.Attribute)
-	}
-	if c := q.After; c != nil {
-		where = append(where, "(event_time, chain_id, seq) < (?, ?, ?)")
-		args = append(args, c.Time.UnixMicro(), c.ChainID, c.Seq)
-	}
-	args = append(args, q.Limit+1)
 	query := `SELECT ` + recordColumns + `
-		FROM (SELECT * FROM audit_events WHERE ` + strings.Join(where, " AND ") + `
-			ORDER BY event_time DESC, chain_id DESC, seq DESC LIMIT ?) e
+		FROM (` + page + `) e
 		LEFT JOIN audit_resources r ON r.chain_id = e.chain_id AND r.seq = e.seq
 		ORDER BY e.event_time DESC, e.chain_id DESC, e.seq DESC, r.idx`
 	rows, err := db.rdb.QueryContext(ctx, db.rebind(query), args...)
@@ -147,6 +106,78 @@ func (db *DB) LookupAudit(ctx context.Context, q audit.Query) ([]*audit.Record, 
 	recs = recs[:q.Limit]
 	last := recs[len(recs)-1]
 	return recs, &audit.Cursor{Time: last.EventTime, ChainID: last.ChainID, Seq: last.Seq}, nil
+}
+
+// lookupAuditQuery returns the query of a page of LookupAudit's records (the events alone,
+// newest first, one more than q.Limit) and its arguments.
+func (db *DB) lookupAuditQuery(q audit.Query) (string, []any, error) {
+	var (
+		where = []string{"account_id = ?"}
+		args  = []any{q.AccountID}
+		// index is the index SQLite is told to read (INDEXED BY). Without statistics its
+		// planner reads the account's whole trail in time order for an EventName or Username
+		// lookup within a time range (every LookupEvents has one) rather than that name's or
+		// user's index.
+		index string
+	)
+	end, after := q.End, q.After
+	if after != nil && !end.IsZero() {
+		// One upper bound on event_time, the tighter: with both, SQLite seeks to End and
+		// reads everything newer than the cursor again on every page.
+		if after.Time.After(end) {
+			after = nil
+		} else {
+			end = time.Time{}
+		}
+	}
+	if !q.Start.IsZero() {
+		where, args = append(where, "event_time >= ?"), append(args, q.Start.UnixMicro())
+	}
+	if !end.IsZero() {
+		where, args = append(where, "event_time <= ?"), append(args, end.UnixMicro())
+	}
+	switch q.Attribute {
+	case "":
+	case "EventId":
+		where, args = append(where, "event_id = ?"), append(args, q.Value)
+	case "EventName":
+		where, args = append(where, "event_name = ?"), append(args, q.Value)
+		index = "audit_events_account_name"
+	case "Username":
+		where, args = append(where, "username = ?"), append(args, q.Value)
+		index = "audit_events_account_user"
+	case "EventSource":
+		where, args = append(where, "event_source = ?"), append(args, q.Value)
+	case "AccessKeyId":
+		where, args = append(where, "access_key_id = ?"), append(args, q.Value)
+	case "ReadOnly":
+		switch q.Value {
+		case "true", "false":
+			where, args = append(where, "read_only = ?"), append(args, q.Value == "true")
+		default:
+			return "", nil, fmt.Errorf("store: lookup audit: ReadOnly is %q, want true or false", q.Value)
+		}
+	case "ResourceType":
+		where = append(where, `EXISTS (SELECT 1 FROM audit_resources x
+			WHERE x.chain_id = audit_events.chain_id AND x.seq = audit_events.seq AND x.type = ?)`)
+		args = append(args, q.Value)
+	case "ResourceName":
+		where = append(where, `(chain_id, seq) IN (SELECT x.chain_id, x.seq FROM audit_resources x WHERE x.name = ?)`)
+		args = append(args, q.Value)
+	default:
+		return "", nil, fmt.Errorf("store: lookup audit: unknown attribute %q", q.Attribute)
+	}
+	if c := after; c != nil {
+		where = append(where, "(event_time, chain_id, seq) < (?, ?, ?)")
+		args = append(args, c.Time.UnixMicro(), c.ChainID, c.Seq)
+	}
+	args = append(args, q.Limit+1)
+	from := "audit_events"
+	if index != "" && db.dialect == DialectSQLite {
+		from += " INDEXED BY " + index
+	}
+	return `SELECT * FROM ` + from + ` WHERE ` + strings.Join(where, " AND ") + `
+		ORDER BY event_time DESC, chain_id DESC, seq DESC LIMIT ?`, args, nil
 }
 
 // scanRecords reads rows of recordColumns, one row per resource of a record (or one row with

@@ -138,7 +138,11 @@ func (tx *Tx) EntitlementUsage(ctx context.Context, arn string, now time.Time) (
 		return nil, err
 	}
 	// Summed row by row: a license can have very many expired checkouts not reclaimed yet.
-	rows, err := tx.Query(ctx, `SELECT entitlements FROM license_checkouts WHERE license_arn = ? AND status = 'ACTIVE' AND expires_at <= ?`, arn, now)
+	// "ended_at IS NULL" (true of every ACTIVE checkout) lets this use the partial index of
+	// a license's open checkouts, whose predicate has it so that a statement on one checkout
+	// by its token never uses it (see migration 00017).
+	rows, err := tx.Query(ctx, `SELECT entitlements FROM license_checkouts
+		WHERE license_arn = ? AND status = 'ACTIVE' AND ended_at IS NULL AND expires_at <= ?`, arn, now)
 	if err != nil {
 		return nil, fmt.Errorf("store: usage of %s: %w", arn, err)
 	}
@@ -253,10 +257,12 @@ func (tx *Tx) checkouts(ctx context.Context, where string, args ...any) ([]*Chec
 	return out, nil
 }
 
+// sqlExtendCheckout is ExtendCheckout's statement (see sqlCheckInIf).
+const sqlExtendCheckout = `UPDATE license_checkouts SET expires_at = ? WHERE token = ? AND status = 'ACTIVE' AND expires_at > ?`
+
 // ExtendCheckout sets the expiry of a checkout still ACTIVE and unexpired at now and reports whether it did.
 func (tx *Tx) ExtendCheckout(ctx context.Context, token string, expiresAt, now time.Time) (bool, error) {
-	res, err := tx.Exec(ctx, `UPDATE license_checkouts SET expires_at = ?
-		WHERE token = ? AND status = 'ACTIVE' AND expires_at > ?`, expiresAt, token, now)
+	res, err := tx.Exec(ctx, sqlExtendCheckout, expiresAt, token, now)
 	if err != nil {
 		return false, fmt.Errorf("store: extend checkout %q: %w", token, err)
 	}
@@ -277,6 +283,13 @@ func (tx *Tx) CheckInCheckout(ctx context.Context, token string, now time.Time) 
 	return ended == 1, nil
 }
 
+// sqlCheckInIf is CheckInIf's statement. Like every statement on one checkout, it finds the
+// checkout by its primary key: no other index can serve it (see migration 00017).
+const sqlCheckInIf = `UPDATE license_checkouts SET status = ?, ended_at = ?
+	WHERE token = ? AND account_id = ? AND status = 'ACTIVE' AND (expires_at IS NULL OR expires_at > ?) AND early_check_in
+		AND (? = '' OR beneficiary = ?)
+	RETURNING license_arn, borrow, entitlements, expires_at`
+
 // CheckInIf ends, as CheckInCheckout does, a checkout of accountID still ACTIVE and
 // unexpired at now that may be checked in early and, unless beneficiary is "", is that
 // beneficiary's, in one statement. Before its units are returned it calls allow with the
@@ -286,11 +299,7 @@ func (tx *Tx) CheckInCheckout(ctx context.Context, token string, now time.Time) 
 func (tx *Tx) CheckInIf(ctx context.Context, token, accountID, beneficiary string, now time.Time, allow func(*Checkout) error) (bool, error) {
 	c := &Checkout{Token: token}
 	var ents string
-	err := tx.QueryRow(ctx, `UPDATE license_checkouts SET status = ?, ended_at = ?
-		WHERE token = ? AND account_id = ? AND status = 'ACTIVE' AND (expires_at IS NULL OR expires_at > ?) AND early_check_in
-			AND (? = '' OR beneficiary = ?)
-		RETURNING license_arn, borrow, entitlements, expires_at`,
-		CheckoutCheckedIn, now, token, accountID, now, beneficiary, beneficiary).
+	err := tx.QueryRow(ctx, sqlCheckInIf, CheckoutCheckedIn, now, token, accountID, now, beneficiary, beneficiary).
 		Scan(&c.LicenseARN, &c.Borrow, &ents, ScanTime(&c.ExpiresAt))
 	if errors.Is(err, sql.ErrNoRows) {
 		return false, nil
@@ -328,7 +337,8 @@ func (tx *Tx) CheckInIf(ctx context.Context, token, accountID, beneficiary strin
 
 // ReclaimExpiredCheckouts expires up to limit checkouts (of licenseARN, or all), returns their units once and counts them.
 func (tx *Tx) ReclaimExpiredCheckouts(ctx context.Context, now time.Time, licenseARN string, limit int) (int, error) {
-	sub := `SELECT token FROM license_checkouts WHERE status = 'ACTIVE' AND expires_at <= ?`
+	// ended_at IS NULL selects the partial indexes of open checkouts (see EntitlementUsage).
+	sub := `SELECT token FROM license_checkouts WHERE status = 'ACTIVE' AND ended_at IS NULL AND expires_at <= ?`
 	args := []any{now}
 	if licenseARN != "" {
 		sub += ` AND license_arn = ?`
