@@ -27,11 +27,13 @@ const (
 	ScenarioLaunches = "launches" // EC2 RunInstances + TerminateInstances against a license configuration with a hard limit
 )
 
-// Scenarios lists the scenarios a run makes when none is named, in order.
-var Scenarios = []string{ScenarioIdentity, ScenarioCheckout, ScenarioSpread, ScenarioExtend}
+// DefaultScenarios returns the scenarios a run makes when none is named, in order.
+func DefaultScenarios() []string {
+	return []string{ScenarioIdentity, ScenarioCheckout, ScenarioSpread, ScenarioExtend}
+}
 
-// OptionalScenarios lists the scenarios a run makes only when they are named.
-var OptionalScenarios = []string{ScenarioLaunches}
+// OptionalScenarios returns the scenarios a run makes only when they are named.
+func OptionalScenarios() []string { return []string{ScenarioLaunches} }
 
 // Config configures a run. Zero fields take the defaults their comments give.
 type Config struct {
@@ -40,7 +42,7 @@ type Config struct {
 	Credentials Credentials // an account's credentials (its root's, or an administrator's): they set up the run
 	// Principal is who sends the load: PrincipalRole (default), PrincipalUser or PrincipalRoot.
 	Principal string
-	Scenarios []string      // default Scenarios
+	Scenarios []string      // default DefaultScenarios()
 	Clients   int           // concurrent clients, each with its own connection; 64
 	Duration  time.Duration // measured time per scenario; 10s
 	Warmup    time.Duration // time run before the measurement of each scenario; 1s (negative: none)
@@ -81,11 +83,11 @@ func (c *Config) defaults() error {
 		return fmt.Errorf("loadgen: principal %q: want role, user or root", c.Principal)
 	}
 	if len(c.Scenarios) == 0 {
-		c.Scenarios = Scenarios
+		c.Scenarios = DefaultScenarios()
 	}
 	for _, s := range c.Scenarios {
-		if !slices.Contains(Scenarios, s) && !slices.Contains(OptionalScenarios, s) {
-			return fmt.Errorf("loadgen: scenario %q: want one of %s", s, strings.Join(append(slices.Clone(Scenarios), OptionalScenarios...), ", "))
+		if !slices.Contains(DefaultScenarios(), s) && !slices.Contains(OptionalScenarios(), s) {
+			return fmt.Errorf("loadgen: scenario %q: want one of %s", s, strings.Join(append(DefaultScenarios(), OptionalScenarios()...), ", "))
 		}
 	}
 	if c.Clients <= 0 {
