@@ -167,7 +167,7 @@ func (c *serverCommand) run(ctx context.Context, stdout, stderr io.Writer) error
 		licenses.Now = func() time.Time { return time.Now().Add(clockOffset) }
 		log.Warn("the license service's clock runs ahead of wall time: checkouts expire early; never in production", "license_clock_offset", clockOffset.String())
 	}
-	configs := &licenseconfig.Service{DB: db, Logger: log}
+	configs := &licenseconfig.Service{DB: db, Logger: log, Now: licenses.Now}
 	srv := server.New(db, server.Services{
 		STS:                   &sts.Service{DB: db, Authz: authorizer, Keys: oidc.NewFetcher(c.httpOIDC), LicenseTokens: licenses},
 		IAM:                   &iam.Service{DB: db, SCPs: authorizer.SCPs, AllowHTTPIssuers: c.httpOIDC},
@@ -175,7 +175,7 @@ func (c *serverCommand) run(ctx context.Context, stdout, stderr io.Writer) error
 		CloudTrail:            &cloudtrail.Service{Store: db},
 		LicenseManager:        licenses,
 		LicenseConfigurations: configs,
-		EC2:                   &ec2.Service{DB: db, Licenses: configs},
+		EC2:                   &ec2.Service{DB: db, Licenses: configs, Now: licenses.Now},
 		SSM:                   &ssm.Service{DB: db, Licenses: configs, Logger: log},
 	}, server.Config{MaxBodyBytes: c.maxBody, AccessLog: c.accessLog, Logger: log, Authorizer: authorizer})
 	if c.pprof != "" {

@@ -43,8 +43,9 @@ type Service struct {
 	DB *store.DB
 	// Licenses enforces license configurations on launches and starts; required.
 	Licenses *licenseconfig.Service
-	// Now is not read yet: stored times (launch, state changes) come from the store's
-	// transaction clock. Time-based work (stale inventory) will read it; time.Now when nil.
+	// Now is when DescribeInstances and the state changes look from, to leave out the
+	// instances terminated more than an hour before; stored times (launch, state changes)
+	// come from the store's transaction clock. time.Now when nil.
 	Now func() time.Time
 }
 

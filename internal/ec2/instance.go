@@ -187,7 +187,9 @@ func (s *Service) resolve(ctx context.Context, tx *store.Tx, caller *identity.Pr
 		}
 		if p.HostID != "" {
 			l.tenancy = "host"
-			h, err := tx.Resource(ctx, licenseconfig.HostARN(region, caller.AccountID, p.HostID))
+			// Locked: whether the host's own license covers the launch (licenseconfig.Admit)
+			// must not change until it commits.
+			h, err := tx.LockResource(ctx, licenseconfig.HostARN(region, caller.AccountID, p.HostID))
 			if isNotFound(err) || err == nil && h.State != HostAvailable {
 				return nil, awserr.New("InvalidHostID.NotFound", "The host ID '%s' does not exist or is released.", p.HostID)
 			}
@@ -399,7 +401,7 @@ func (s *Service) change(ctx context.Context, caller *identity.Principal, op str
 		out := &InstanceStateChangeOutput{}
 		for _, id := range in.InstanceIDs {
 			r, err := tx.LockResource(ctx, licenseconfig.InstanceARN(region, caller.AccountID, id))
-			if isNotFound(err) {
+			if isNotFound(err) || err == nil && s.longGone(r) {
 				return nil, awserr.New("InvalidInstanceID.NotFound", "The instance ID '%s' does not exist", id)
 			}
 			if err != nil {
@@ -424,14 +426,14 @@ func (s *Service) stop(ctx context.Context, tx *store.Tx, r *store.Resource, sta
 	if _, err := tx.SetResourceState(ctx, r.ARN, []string{r.State}, state, tx.Now()); err != nil {
 		return err
 	}
-	if err := s.Licenses.Release(ctx, tx, r, state == StateTerminated); err != nil {
-		return err
-	}
+	// The host's row before the configurations', in the order launches lock them.
 	if wasRunning && r.HostID != "" {
 		t, _ := LookupInstanceType(r.InstanceType)
-		return tx.ReleaseHostCapacity(ctx, licenseconfig.HostARN(r.Region, r.AccountID, r.HostID), t.VCPUs)
+		if err := tx.ReleaseHostCapacity(ctx, licenseconfig.HostARN(r.Region, r.AccountID, r.HostID), t.VCPUs); err != nil {
+			return err
+		}
 	}
-	return nil
+	return s.Licenses.Release(ctx, tx, r, state == StateTerminated)
 }
 
 // StopInstances stops running instances of the caller's: each returns the licenses it holds
@@ -529,8 +531,9 @@ type DescribeInstancesOutput struct {
 	NextToken    *string       `xml:"nextToken"`
 }
 
-// DescribeInstances describes the caller's instances (those named, or all), terminated ones
-// included, grouped by reservation, in instance ID order. Filters: instance-state-name,
+// DescribeInstances describes the caller's instances (those named, or all), grouped by
+// reservation, in instance ID order. As in EC2, a terminated instance is shown for an hour
+// (TerminatedVisibility), then it is gone: named, it is InvalidInstanceID.NotFound. Filters: instance-state-name,
 // instance-id, instance-type, image-id, host-id. Errors: InvalidInstanceID.*,
 // InvalidParameterValue.
 func (s *Service) DescribeInstances(ctx context.Context, caller *identity.Principal, in *DescribeInstancesInput) (*DescribeInstancesOutput, error) {
@@ -556,7 +559,7 @@ func (s *Service) DescribeInstances(ctx context.Context, caller *identity.Princi
 	out, err := store.Read(ctx, s.DB, func(tx *store.Tx) (*DescribeInstancesOutput, error) {
 		rs, err := tx.Resources(ctx, store.ResourceQuery{AccountID: caller.AccountID, Region: region, Types: []string{store.ResourceInstance},
 			IDs: ids, States: fs["instance-state-name"], InstanceTypes: fs["instance-type"], ImageIDs: fs["image-id"], HostIDs: fs["host-id"],
-			After: after, Limit: limit + 1})
+			After: after, Limit: limit + 1, TerminatedSince: s.now().Add(-TerminatedVisibility)})
 		if err != nil {
 			return nil, err
 		}
@@ -587,4 +590,20 @@ func (s *Service) DescribeInstances(ctx context.Context, caller *identity.Princi
 		return out, nil
 	})
 	return out, wrap("DescribeInstances", err)
+}
+
+// TerminatedVisibility is how long a terminated instance is still described, as in EC2.
+const TerminatedVisibility = time.Hour
+
+// longGone reports whether r is an instance terminated more than TerminatedVisibility ago:
+// EC2 no longer knows it.
+func (s *Service) longGone(r *store.Resource) bool {
+	return r.State == StateTerminated && r.UpdatedAt.Before(s.now().Add(-TerminatedVisibility))
+}
+
+func (s *Service) now() time.Time {
+	if s.Now != nil {
+		return s.Now()
+	}
+	return time.Now()
 }

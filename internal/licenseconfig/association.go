@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/allot-dev/allot/internal/awserr"
 	"github.com/allot-dev/allot/internal/awstime"
@@ -124,11 +125,44 @@ func (s *Service) UpdateLicenseSpecificationsForResource(ctx context.Context, ca
 			return nil, err
 		}
 		res = r
-		for _, a := range remove {
-			if _, err := tx.RemoveLicenseUsage(ctx, a, r.ARN); isNotFound(err) {
-				return nil, invalid("%s is not associated with license configuration %s.", r.ARN, a)
-			} else if err != nil {
+		if r.Type == store.ResourceInstance && r.HostID != "" {
+			// Whether its host covers it (hostCovers) must not change under this call.
+			if _, err := tx.LockResource(ctx, HostARN(r.Region, r.AccountID, r.HostID)); err != nil && !isNotFound(err) {
 				return nil, err
+			}
+		}
+		current, err := tx.ResourceLicenseUsage(ctx, r.ARN)
+		if err != nil {
+			return nil, err
+		}
+		have := map[string]*store.LicenseUsage{}
+		for _, u := range current {
+			have[u.ConfigARN] = u
+		}
+		for _, a := range remove {
+			u := have[a]
+			if u == nil {
+				return nil, invalid("%s is not associated with license configuration %s.", r.ARN, a)
+			}
+			// A host's or its instance's licenses may stay tied to the host (#licenseAffinityToHost).
+			held, err := s.hold(ctx, tx, r, u, true)
+			if err != nil {
+				return nil, err
+			}
+			if !held {
+				if _, err := tx.ReleaseLicenseUsage(ctx, a, r.ARN, true); err != nil {
+					return nil, err
+				}
+				delete(have, a)
+			}
+			if r.Type == store.ResourceHost && consuming(r) {
+				c, err := tx.LicenseConfiguration(ctx, a)
+				if err != nil {
+					return nil, err
+				}
+				if err := s.uncoverInstances(ctx, tx, c, r); err != nil {
+					return nil, err
+				}
 			}
 		}
 		if len(add) == 0 {
@@ -137,21 +171,31 @@ func (s *Service) UpdateLicenseSpecificationsForResource(ctx context.Context, ca
 		if gone(r) {
 			return nil, awserr.New(ErrInvalidResourceState, "%s is %s: it can no longer be associated with license configurations.", describe(r), r.State)
 		}
-		current, err := tx.ResourceLicenseUsage(ctx, r.ARN)
-		if err != nil {
-			return nil, err
-		}
-		have := map[string]bool{}
-		for _, u := range current {
-			have[u.ConfigARN] = true
-		}
 		var fresh []string
 		for _, a := range add {
-			if !have[a] {
+			if have[a] == nil {
 				fresh = append(fresh, a)
+				continue
+			}
+			// Associated again while its units were held for #licenseAffinityToHost: in use again.
+			if h, err := tx.AffinityHoldOf(ctx, a, r.ARN); err == nil && h.Disassociate && consuming(r) {
+				if _, err := tx.CancelAffinityHold(ctx, a, r.ARN); err != nil {
+					return nil, err
+				}
+				if r.Type == store.ResourceHost {
+					c, err := tx.LicenseConfiguration(ctx, a)
+					if err != nil {
+						return nil, err
+					}
+					if err := coverInstances(ctx, tx, c, r); err != nil {
+						return nil, err
+					}
+				}
+			} else if err != nil && !isNotFound(err) {
+				return nil, err
 			}
 		}
-		if n := len(current) + len(fresh); n > MaxConfigurationsPerResource {
+		if n := len(have) + len(fresh); n > MaxConfigurationsPerResource {
 			return nil, invalid("%s would be associated with %d license configurations; at most %d are allowed.", r.ARN, n, MaxConfigurationsPerResource)
 		}
 		now := tx.Now()
@@ -167,8 +211,19 @@ func (s *Service) UpdateLicenseSpecificationsForResource(ctx context.Context, ca
 			if err != nil {
 				return nil, err
 			}
-			if !consuming(r) {
+			covered, err := hostCovers(ctx, tx, c, r)
+			if err != nil {
+				return nil, err
+			}
+			if !consuming(r) || covered {
 				units = 0
+			}
+			if r.Type == store.ResourceHost && units > 0 {
+				// The host covers its instances from now on: they give back what they hold
+				// first, so that a hard limit counts the host's units once.
+				if err := coverInstances(ctx, tx, c, r); err != nil {
+					return nil, err
+				}
 			}
 			if err := s.take(ctx, tx, c, units, 1, describe(r), r.ARN); err != nil {
 				return nil, err
@@ -332,8 +387,18 @@ func (s *Service) ListUsageForLicenseConfiguration(ctx context.Context, caller *
 			if err != nil {
 				return nil, err
 			}
+			status := r.State
+			if r.Type == store.ResourceHost || r.HostID != "" {
+				h, err := tx.AffinityHoldOf(ctx, u.ConfigARN, u.ResourceARN)
+				if err != nil && !isNotFound(err) {
+					return nil, err
+				}
+				if h != nil {
+					status = heldStatus(r, h)
+				}
+			}
 			out.LicenseConfigurationUsageList = append(out.LicenseConfigurationUsageList, LicenseConfigurationUsage{
-				ResourceArn: u.ResourceARN, ResourceType: u.ResourceType, ResourceStatus: r.State, ResourceOwnerId: u.ResourceAccount,
+				ResourceArn: u.ResourceARN, ResourceType: u.ResourceType, ResourceStatus: status, ResourceOwnerId: u.ResourceAccount,
 				AssociationTime: awstime.Epoch{Time: u.AssociatedAt}, ConsumedLicenses: u.Consumed,
 			})
 		}
@@ -384,4 +449,15 @@ func (s *Service) ListFailuresForLicenseConfigurationOperations(ctx context.Cont
 		}
 		return out, nil
 	})
+}
+
+// heldStatus is the ResourceStatus of an association whose units are held for
+// #licenseAffinityToHost: the resource's state and why it still consumes.
+func heldStatus(r *store.Resource, h *store.AffinityHold) string {
+	s := fmt.Sprintf("%s; licenses held on Dedicated Host %s by #licenseAffinityToHost until %s",
+		r.State, h.HostARN[strings.LastIndex(h.HostARN, "/")+1:], h.ReleaseAt.UTC().Format(time.RFC3339))
+	if h.Disassociate && !gone(r) {
+		s += "; association removed"
+	}
+	return s
 }

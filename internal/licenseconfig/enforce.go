@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/allot-dev/allot/internal/audit"
 	"github.com/allot-dev/allot/internal/awserr"
@@ -231,6 +232,11 @@ func (s *Service) Admit(ctx context.Context, tx *store.Tx, caller *identity.Prin
 		if err != nil {
 			return nil, err
 		}
+		if covered, err := hostCovers(ctx, tx, c, r); err != nil {
+			return nil, err
+		} else if covered {
+			units = 0
+		}
 		a.entries = append(a.entries, admitted{c: c, units: units})
 	}
 	return a, nil
@@ -340,6 +346,12 @@ func (s *Service) Resume(ctx context.Context, tx *store.Tx, r *store.Resource) e
 	}
 	for _, u := range us { // in ARN order
 		if u.Consumed > 0 {
+			// Units kept under #licenseAffinityToHost while it was stopped: in use again.
+			if r.HostID != "" {
+				if _, err := tx.CancelAffinityHold(ctx, u.ConfigARN, r.ARN); err != nil {
+					return err
+				}
+			}
 			continue
 		}
 		c, err := tx.LicenseConfiguration(ctx, u.ConfigARN)
@@ -352,6 +364,11 @@ func (s *Service) Resume(ctx context.Context, tx *store.Tx, r *store.Resource) e
 		units, err := unitsFor(c, r)
 		if err != nil {
 			return err
+		}
+		if covered, err := hostCovers(ctx, tx, c, r); err != nil {
+			return err
+		} else if covered {
+			units = 0
 		}
 		if units == 0 {
 			continue
@@ -367,10 +384,147 @@ func (s *Service) Resume(ctx context.Context, tx *store.Tx, r *store.Resource) e
 }
 
 // Release returns the units a resource holds: on stop (remove false) its associations stay
-// and hold nothing; on terminate or release (remove true) they are deleted.
+// and hold nothing; on terminate or release (remove true) they are deleted. A Dedicated Host,
+// or an instance on one, keeps the units of a configuration with #licenseAffinityToHost until
+// the affinity period since it took them has passed (see hold); RunStaleSweeper returns them
+// then.
 func (s *Service) Release(ctx context.Context, tx *store.Tx, r *store.Resource, remove bool) error {
-	_, err := tx.ReleaseResourceLicenses(ctx, r.ARN, remove)
-	return err
+	if r.Type != store.ResourceHost && r.HostID == "" {
+		_, err := tx.ReleaseResourceLicenses(ctx, r.ARN, remove)
+		return err
+	}
+	us, err := tx.ResourceLicenseUsage(ctx, r.ARN)
+	if err != nil {
+		return err
+	}
+	for _, u := range us { // in configuration ARN order, as ReleaseResourceLicenses
+		held, err := s.hold(ctx, tx, r, u, remove)
+		if err != nil {
+			return err
+		}
+		if held || u.Consumed == 0 && !remove {
+			continue
+		}
+		if _, err := tx.ReleaseLicenseUsage(ctx, u.ConfigARN, r.ARN, remove); err != nil && !isNotFound(err) {
+			return err
+		}
+	}
+	return nil
+}
+
+// hold keeps the units association u holds when r, a Dedicated Host or an instance placed on
+// one, stops using them (remove: the association goes with them) before its configuration's
+// #licenseAffinityToHost period, counted from when r took them, has passed: License Manager
+// ties such licenses to the host for that many days. It records when they go back to the pool
+// and reports whether it held them.
+func (s *Service) hold(ctx context.Context, tx *store.Tx, r *store.Resource, u *store.LicenseUsage, remove bool) (bool, error) {
+	if u.Consumed == 0 || r.Type != store.ResourceHost && r.HostID == "" {
+		return false, nil
+	}
+	c, err := tx.LicenseConfiguration(ctx, u.ConfigARN)
+	if err != nil {
+		return false, err
+	}
+	rules, err := ParseRules(c.CountingType, c.Rules)
+	if err != nil {
+		return false, fmt.Errorf("licenseconfig: stored rules of %s: %w", c.ARN, err)
+	}
+	if rules.LicenseAffinityToHost == nil {
+		return false, nil
+	}
+	until := u.AssociatedAt.Add(time.Duration(*rules.LicenseAffinityToHost) * 24 * time.Hour)
+	if !s.now().Before(until) {
+		return false, nil
+	}
+	host := r.ARN
+	if r.Type != store.ResourceHost {
+		host = HostARN(r.Region, r.AccountID, r.HostID)
+	}
+	err = tx.HoldLicenseUsage(ctx, &store.AffinityHold{ConfigARN: c.ARN, ResourceARN: r.ARN, HostARN: host,
+		Disassociate: remove, HeldAt: tx.Now(), ReleaseAt: until})
+	return err == nil, err
+}
+
+// hostCovers reports whether r, an instance on a Dedicated Host, takes nothing of c because
+// the host is associated with c itself: a Core or Socket configuration counts a licensed
+// host's physical cores or sockets once, for the host and every instance placed on it (a host
+// whose association was removed, its units only held for #licenseAffinityToHost, covers
+// nothing). Callers lock the host's row first, so that a concurrent association of the host
+// with c is seen, or sees them.
+func hostCovers(ctx context.Context, tx *store.Tx, c *store.LicenseConfiguration, r *store.Resource) (bool, error) {
+	if r.Type != store.ResourceInstance || r.HostID == "" || c.CountingType != CountCore && c.CountingType != CountSocket {
+		return false, nil
+	}
+	host := HostARN(r.Region, r.AccountID, r.HostID)
+	us, err := tx.LicenseUsages(ctx, store.LicenseUsageQuery{ConfigARN: c.ARN, ResourceARNs: []string{host}, Limit: 1})
+	if err != nil || len(us) == 0 {
+		return false, err
+	}
+	h, err := tx.AffinityHoldOf(ctx, c.ARN, host)
+	if isNotFound(err) {
+		return true, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	return !h.Disassociate, nil
+}
+
+// coverInstances returns the units of c that the instances on host h hold: h, being
+// associated with c, covers them (see hostCovers). Their associations stay.
+func coverInstances(ctx context.Context, tx *store.Tx, c *store.LicenseConfiguration, h *store.Resource) error {
+	if c.CountingType != CountCore && c.CountingType != CountSocket {
+		return nil
+	}
+	insts, err := tx.HostInstances(ctx, h.ID)
+	if err != nil {
+		return err
+	}
+	for _, i := range insts {
+		if i.AccountID != h.AccountID || i.Region != h.Region {
+			continue
+		}
+		if _, err := tx.ReleaseLicenseUsage(ctx, c.ARN, i.ARN, false); err != nil && !isNotFound(err) {
+			return err
+		}
+	}
+	return nil
+}
+
+// uncoverInstances takes units of c again for the running instances on host h associated
+// with c, now that h's association with c was removed: they count themselves, checked as at
+// launch. Errors: a *Refusal.
+func (s *Service) uncoverInstances(ctx context.Context, tx *store.Tx, c *store.LicenseConfiguration, h *store.Resource) error {
+	if c.CountingType != CountCore && c.CountingType != CountSocket || c.Status != store.ConfigurationAvailable {
+		return nil
+	}
+	insts, err := tx.HostInstances(ctx, h.ID)
+	if err != nil {
+		return err
+	}
+	for _, i := range insts {
+		if i.AccountID != h.AccountID || i.Region != h.Region || !consuming(i) {
+			continue
+		}
+		us, err := tx.LicenseUsages(ctx, store.LicenseUsageQuery{ConfigARN: c.ARN, ResourceARNs: []string{i.ARN}, Limit: 1})
+		if err != nil {
+			return err
+		}
+		if len(us) == 0 || us[0].Consumed > 0 {
+			continue
+		}
+		units, err := unitsFor(c, i)
+		if err != nil {
+			return err
+		}
+		if err := s.take(ctx, tx, c, units, 1, describe(i), i.ARN); err != nil {
+			return err
+		}
+		if _, err := tx.ResumeLicenseUsage(ctx, c.ARN, i.ARN, units); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // RecordFailure records a refusal (a *Refusal in err) against its configuration for

@@ -57,9 +57,9 @@ const (
 // subset's launches. Safe for concurrent use once its fields are set.
 type Service struct {
 	DB *store.DB
-	// Now is when RunStaleSweeper sweeps; stored times (associations, alerts, failures) come
-	// from the store's transaction clock. Time-based rules (#licenseAffinityToHost, license
-	// expiry) will read it too; time.Now when nil.
+	// Now is the clock of RunStaleSweeper (stale machines, the end of #licenseAffinityToHost
+	// periods); stored times (associations, alerts, failures) come from the store's
+	// transaction clock. time.Now when nil.
 	Now func() time.Time
 	// Logger logs what cannot be answered to a caller; slog.Default() when nil.
 	Logger *slog.Logger

@@ -90,18 +90,64 @@ func (s *Service) retire(ctx context.Context, tx *store.Tx, arn string, cutoff t
 	return true, nil
 }
 
-// RunStaleSweeper calls SweepStale now and then every interval until ctx ends, logging what
-// it retired and its failures.
+// SweepAffinity returns to their configurations the units held for #licenseAffinityToHost
+// whose period ended by now (see Service.Release): each association is deleted, or kept
+// holding nothing for a stopped instance. It works a batch per transaction and returns how
+// many associations it released.
+func (s *Service) SweepAffinity(ctx context.Context, now time.Time) (int, error) {
+	total := 0
+	for {
+		var seen, released int
+		err := s.DB.Update(ctx, func(tx *store.Tx) error {
+			seen, released = 0, 0 // the function may run again
+			hs, err := tx.DueAffinityHolds(ctx, now, sweepBatch)
+			if err != nil {
+				return err
+			}
+			seen = len(hs)
+			for _, h := range hs {
+				u, err := tx.EndAffinityHold(ctx, h.ConfigARN, h.ResourceARN, now)
+				if err != nil {
+					return err
+				}
+				if u != nil {
+					released++
+					s.logger().Debug("license affinity to host ended: licenses released",
+						"configuration", h.ConfigARN, "resource", h.ResourceARN, "host", h.HostARN, "units", u.Consumed)
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return total, fmt.Errorf("licenseconfig: sweep license affinity holds: %w", err)
+		}
+		total += released
+		if seen < sweepBatch {
+			return total, nil
+		}
+	}
+}
+
+// RunStaleSweeper calls SweepStale and SweepAffinity now and then every interval until ctx
+// ends, logging what they released and their failures.
 func (s *Service) RunStaleSweeper(ctx context.Context, every time.Duration) {
 	tick := time.NewTicker(every)
 	defer tick.Stop()
 	for {
-		n, err := s.SweepStale(ctx, s.now())
+		now := s.now()
+		n, err := s.SweepStale(ctx, now)
 		switch {
 		case err != nil && ctx.Err() == nil:
 			s.logger().Warn("sweeping stale managed instances failed", "retired", n, "err", err)
 		case n > 0:
 			s.logger().Info("retired stale managed instances", "count", n)
+		}
+		n, err = s.SweepAffinity(ctx, now)
+		switch {
+		case err != nil && ctx.Err() == nil:
+			s.logger().Warn("releasing licenses held by license affinity to host failed", "released", n, "err", err)
+		case n > 0:
+			s.logger().Info("released licenses whose affinity to host ended", "associations", n)
 		}
 		select {
 		case <-ctx.Done():

@@ -154,6 +154,14 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 			s.fail(ctx, w, c, err)
 			return
 		}
+		if c.op.MoreResources != nil {
+			for _, arn := range c.op.MoreResources(ctx, c.principal, in) {
+				if err := s.cfg.Authorizer.Authorize(ctx, &authz.Request{Principal: c.principal, Action: c.op.Action, Resource: arn}); err != nil {
+					s.fail(ctx, w, c, err)
+					return
+				}
+			}
+		}
 	}
 	out, err := c.op.run(ctx, c.principal, in)
 	if err != nil {

@@ -54,6 +54,11 @@ type Operation struct {
 	// Resource returns the ARN the operation acts on and the account that owns it ("" for the
 	// caller's), for resource-level permissions; nil means "*".
 	Resource func(ctx context.Context, caller *identity.Principal, in any) (arn, account string)
+	// MoreResources returns further ARNs of the caller's account the operation acts on, each
+	// authorized as Resource is (UpdateLicenseSpecificationsForResource: every configuration
+	// it adds or removes); nil for none.
+	MoreResources func(ctx context.Context, caller *identity.Principal, in any) []string
+
 	newInput func() any // a pointer to the operation's zero input
 	run      func(ctx context.Context, caller *identity.Principal, in any) (any, error)
 }

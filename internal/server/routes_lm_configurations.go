@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"slices"
 
 	"github.com/allot-dev/allot/internal/identity"
 	"github.com/allot-dev/allot/internal/licenseconfig"
@@ -38,7 +39,18 @@ func licenseConfigurationOperations(lc *licenseconfig.Service, lm *licensemanage
 			func(in *licenseconfig.ListFailuresForLicenseConfigurationOperationsInput) string {
 				return in.LicenseConfigurationArn
 			}),
-		op("UpdateLicenseSpecificationsForResource", "license-manager:UpdateLicenseSpecificationsForResource", false, lc.UpdateLicenseSpecificationsForResource),
+		onConfigurations(op("UpdateLicenseSpecificationsForResource", "license-manager:UpdateLicenseSpecificationsForResource", false, lc.UpdateLicenseSpecificationsForResource),
+			func(in *licenseconfig.UpdateLicenseSpecificationsForResourceInput) []string {
+				var arns []string
+				for _, l := range [][]licenseconfig.LicenseSpecification{in.AddLicenseSpecifications, in.RemoveLicenseSpecifications} {
+					for _, sp := range l {
+						if sp.LicenseConfigurationArn != nil {
+							arns = append(arns, *sp.LicenseConfigurationArn)
+						}
+					}
+				}
+				return arns
+			}),
 		op("ListLicenseSpecificationsForResource", "license-manager:ListLicenseSpecificationsForResource", true, lc.ListLicenseSpecificationsForResource),
 		op("ListResourceInventory", "license-manager:ListResourceInventory", true, lc.ListResourceInventory),
 		op("GetServiceSettings", "license-manager:GetServiceSettings", true, lc.GetServiceSettings),
@@ -94,6 +106,34 @@ func onConfiguration[In any](o *Operation, arn func(*In) string) *Operation {
 			return a, ""
 		}
 		return "*", ""
+	}
+	return o
+}
+
+// onConfigurations authorizes o against each license configuration ARN its input names, as
+// the Service Authorization Reference lists the license-configuration resource type for it
+// ("*" when it names none well-formed: the operation refuses malformed ones).
+func onConfigurations[In any](o *Operation, arns func(*In) []string) *Operation {
+	valid := func(in any) []string {
+		var out []string
+		for _, a := range arns(in.(*In)) {
+			if licenseconfig.IsConfigurationARN(a) && !slices.Contains(out, a) {
+				out = append(out, a)
+			}
+		}
+		return out
+	}
+	o.Resource = func(_ context.Context, _ *identity.Principal, in any) (string, string) {
+		if v := valid(in); len(v) > 0 {
+			return v[0], ""
+		}
+		return "*", ""
+	}
+	o.MoreResources = func(_ context.Context, _ *identity.Principal, in any) []string {
+		if v := valid(in); len(v) > 1 {
+			return v[1:]
+		}
+		return nil
 	}
 	return o
 }

@@ -196,6 +196,9 @@ type ResourceQuery struct {
 	Conditions    []InventoryCondition // all must hold
 	After         string               // resource ID of the last resource of the previous page
 	Limit         int
+
+	// TerminatedSince, when set, leaves out the instances terminated before it.
+	TerminatedSince time.Time
 }
 
 // Resources returns the resources q selects.
@@ -384,6 +387,10 @@ func (tx *Tx) resourcesSelect(b *strings.Builder, args *[]any, q ResourceQuery, 
 	in("instance_type", q.InstanceTypes)
 	in("image_id", q.ImageIDs)
 	in("host_id", q.HostIDs)
+	if !q.TerminatedSince.IsZero() {
+		b.WriteString(" AND (inventory_resources.state <> 'terminated' OR inventory_resources.updated_at >= ?)")
+		*args = append(*args, q.TerminatedSince)
+	}
 	if q.ClientToken != "" {
 		b.WriteString(" AND client_token = ?")
 		*args = append(*args, q.ClientToken)
