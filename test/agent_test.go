@@ -19,11 +19,14 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	lm "github.com/aws/aws-sdk-go-v2/service/licensemanager"
 	lmtypes "github.com/aws/aws-sdk-go-v2/service/licensemanager/types"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
+
+	"github.com/allot-dev/allot/internal/agent"
 )
 
 // agentPolicy lets an agent report any managed instance of the account, and nothing else:
@@ -451,5 +454,86 @@ func agentConcurrentMachines(t *testing.T, s *server) {
 	desc, err := ssm.NewFromConfig(s.awsConfig(rootKeyID, rootSecret)).DescribeInstanceInformation(context.Background(), &ssm.DescribeInstanceInformationInput{MaxResults: aws.Int32(50)})
 	if err != nil || len(desc.InstanceInformationList) != machines {
 		t.Errorf("DescribeInstanceInformation: %d machines, %v; want %d registered (over the limit or not)", len(desc.InstanceInformationList), err, machines)
+	}
+}
+
+// TestAgent_ThreeThousandPackages reports a machine with 3,000 installed packages (a build
+// server's dpkg database, in a fixture tree the agent's collector reads as the machine's
+// files) with the agent's own client to a server on SQLite and PostgreSQL: the report is
+// accepted with every package, each with what discovery matches, and discovery finds one.
+func TestAgent_ThreeThousandPackages(t *testing.T) {
+	t.Run("SQLite", func(t *testing.T) { agentThreeThousandPackages(t, startServer(t, serverOptions{})) })
+	t.Run("PostgreSQL", func(t *testing.T) {
+		agentThreeThousandPackages(t, startServer(t, serverOptions{database: postgresDatabase(t)}))
+	})
+}
+
+func agentThreeThousandPackages(t *testing.T, s *server) {
+	const packages = 3000
+	ctx := context.Background()
+	root := t.TempDir()
+	write := func(name, data string) {
+		t.Helper()
+		p := filepath.Join(root, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("etc/os-release", "NAME=\"Ubuntu\"\nVERSION_ID=\"24.04\"\nID=ubuntu\nPRETTY_NAME=\"Ubuntu 24.04 LTS\"\n")
+	write("proc/cpuinfo", "processor\t: 0\nmodel name\t: Example CPU\n\nprocessor\t: 1\nmodel name\t: Example CPU\n\n")
+	var status strings.Builder
+	for i := range packages {
+		fmt.Fprintf(&status, "Package: lib%s-package-%04d\nStatus: install ok installed\nPriority: optional\nSection: libs\n"+
+			"Maintainer: Ubuntu Developers <ubuntu-devel-discuss@lists.ubuntu.com>\nArchitecture: amd64\nVersion: 2.%d.1-1ubuntu3.24.04.1\n"+
+			"Homepage: https://example.org/projects/package-%04d\nDescription: shared library for the example project, number %d of many\n"+
+			" A longer description that the agent does not send.\n\n", strings.Repeat("x", i%7), i, i%40, i, i)
+	}
+	write("var/lib/dpkg/status", status.String())
+	want := fmt.Sprintf("lib%s-package-%04d", strings.Repeat("x", 2999%7), 2999)
+
+	lmc := lm.NewFromConfig(s.awsConfig(rootKeyID, rootSecret))
+	arn := discoveryConfiguration(t, lmc, "The last package", want, lmtypes.LicenseCountingTypeInstance, 0, false)
+	keys := agentUser(t, s, "inventory-agent", agentPolicy)
+	client, err := agent.NewClient(s.url, region, credentials.NewStaticCredentialsProvider(keys.keyID, keys.secret, ""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := "mi-0000000000003000a"
+	a := &agent.Agent{Collector: &agent.Collector{Root: root}, Client: client, InstanceID: id}
+	rep, err := a.Report(ctx)
+	if err != nil {
+		t.Fatalf("a report of %d packages: %v", packages, err)
+	}
+	if n := len(rep.Facts.Applications); n != packages {
+		t.Fatalf("the agent read %d packages from the fixture, want %d", n, packages)
+	}
+
+	sc := ssm.NewFromConfig(s.awsConfig(rootKeyID, rootSecret))
+	got := 0
+	in := &ssm.ListInventoryEntriesInput{InstanceId: aws.String(id), TypeName: aws.String("AWS:Application"), MaxResults: aws.Int32(50)}
+	for {
+		page, err := sc.ListInventoryEntries(ctx, in)
+		if err != nil {
+			t.Fatalf("ListInventoryEntries: %v", err)
+		}
+		for _, e := range page.Entries {
+			if e["Name"] == "" || e["Version"] == "" || e["Publisher"] == "" || e["Architecture"] != "x86_64" {
+				t.Fatalf("entry %d lacks what discovery matches: %v", got, e)
+			}
+			got++
+		}
+		if page.NextToken == nil {
+			break
+		}
+		in.NextToken = page.NextToken
+	}
+	if got != packages {
+		t.Errorf("ListInventoryEntries lists %d applications, want %d", got, packages)
+	}
+	if consumed, _, n := usageOf(t, lmc, arn); consumed != 1 || n != 1 {
+		t.Errorf("discovery of %s among %d packages: %d consumed by %d resources; want 1 by the machine", want, packages, consumed, n)
 	}
 }

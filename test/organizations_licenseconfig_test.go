@@ -13,6 +13,7 @@ import (
 	lm "github.com/aws/aws-sdk-go-v2/service/licensemanager"
 	lmtypes "github.com/aws/aws-sdk-go-v2/service/licensemanager/types"
 	"github.com/aws/aws-sdk-go-v2/service/organizations"
+	"github.com/aws/aws-sdk-go-v2/service/ssm"
 )
 
 // licenseOrg is an organization of two accounts as License Manager sees them: the management
@@ -22,6 +23,7 @@ type licenseOrg struct {
 	member             string
 	mgmtLM, memberLM   *lm.Client
 	mgmtEC2, memberEC2 *ec2.Client
+	memberSSM          *ssm.Client
 	org                *organizations.Client
 }
 
@@ -40,7 +42,7 @@ func newLicenseOrg(t *testing.T, s *server) *licenseOrg {
 	o.member = aws.ToString(acct.CreateAccountStatus.AccountId)
 	mgmt, member := s.configFor(admin), s.configFor(assumeOrgRole(t, s, admin, o.member))
 	o.mgmtLM, o.mgmtEC2 = lm.NewFromConfig(mgmt), ec2.NewFromConfig(mgmt)
-	o.memberLM, o.memberEC2 = lm.NewFromConfig(member), ec2.NewFromConfig(member)
+	o.memberLM, o.memberEC2, o.memberSSM = lm.NewFromConfig(member), ec2.NewFromConfig(member), ssm.NewFromConfig(member)
 	return o
 }
 
@@ -347,5 +349,54 @@ func orgConcurrentLaunches(t *testing.T, s *server) {
 	}
 	if got := o.consumed(t, cfg); got != sum || got > limit || byOwner[rootAccount] != launched[rootAccount] || byOwner[o.member] != launched[o.member] {
 		t.Fatalf("ConsumedLicenses %d; usage sums to %d, by owner %v; launched %v; want equal and at most %d", got, sum, byOwner, launched, limit)
+	}
+}
+
+// TestOrganizations_DiscoveryOfMemberMachines has a member account's managed instances
+// report a package that configurations of the management account describe, with the AWS SDK
+// for Go on SQLite and PostgreSQL: discovery leaves them alone until the organization is
+// linked to License Manager, then associates them on their next report, and a configuration
+// the management account creates afterwards discovers them at once.
+func TestOrganizations_DiscoveryOfMemberMachines(t *testing.T) {
+	t.Run("SQLite", func(t *testing.T) { orgDiscoveryOfMemberMachines(t, startServer(t, serverOptions{})) })
+	t.Run("PostgreSQL", func(t *testing.T) {
+		orgDiscoveryOfMemberMachines(t, startServer(t, serverOptions{database: postgresDatabase(t)}))
+	})
+}
+
+func orgDiscoveryOfMemberMachines(t *testing.T, s *server) {
+	ctx := context.Background()
+	o := newLicenseOrg(t, s)
+	before := oracleConfiguration(t, o.mgmtLM, 64)
+	db := machine{id: "mi-0000000000000d0b1", platform: "Linux", cores: 8, apps: []string{"oracle-db"}}
+	if err := db.report(ctx, o.memberSSM); err != nil {
+		t.Fatalf("member's PutInventory: %v", err)
+	}
+	if got := o.consumed(t, before); got != 0 {
+		t.Fatalf("before the link, the member's machine consumes %d of the management account's configuration, want 0", got)
+	}
+
+	o.link(t)
+	if err := db.report(ctx, o.memberSSM); err != nil {
+		t.Fatalf("member's PutInventory after the link: %v", err)
+	}
+	machineARN := "arn:aws:ssm:" + region + ":" + o.member + ":managed-instance/" + db.id
+	check := func(arn string) {
+		t.Helper()
+		if got := o.consumed(t, arn); got != int64(db.cores) {
+			t.Errorf("ConsumedLicenses of %s = %d, want the member machine's %d cores", arn, got, db.cores)
+		}
+		us := o.usage(t, arn)
+		if len(us) != 1 || aws.ToString(us[0].ResourceArn) != machineARN || aws.ToString(us[0].ResourceOwnerId) != o.member ||
+			us[0].ResourceType != lmtypes.ResourceTypeSystemsManagerManagedInstance {
+			t.Errorf("usage of %s = %+v, want %s of %s", arn, us, machineARN, o.member)
+		}
+	}
+	check(before)
+	after := oracleConfiguration(t, o.mgmtLM, 64)
+	check(after)
+	assocs, err := o.mgmtLM.ListAssociationsForLicenseConfiguration(ctx, &lm.ListAssociationsForLicenseConfigurationInput{LicenseConfigurationArn: aws.String(after)})
+	if err != nil || len(assocs.LicenseConfigurationAssociations) != 1 || aws.ToString(assocs.LicenseConfigurationAssociations[0].ResourceOwnerId) != o.member {
+		t.Errorf("ListAssociationsForLicenseConfiguration(%s) = %+v, %v; want the member's machine", after, assocs, err)
 	}
 }

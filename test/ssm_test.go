@@ -42,7 +42,7 @@ func (m machine) items(capture time.Time) []ssmtypes.InventoryItem {
 			Content: []map[string]string{{"AgentType": "allot-agent", "AgentVersion": "1.0.0", "ComputerName": m.id + ".example.com",
 				"InstanceId": m.id, "IpAddress": "192.0.2.7", "PlatformName": "Ubuntu", "PlatformType": m.platform, "PlatformVersion": "24.04",
 				"ResourceType": "ManagedInstance"}}},
-		{TypeName: aws.String("AWS:InstanceDetailedInformation"), SchemaVersion: aws.String("1.0"), CaptureTime: at, ContentHash: aws.String("cpu"),
+		{TypeName: aws.String("AWS:InstanceDetailedInformation"), SchemaVersion: aws.String("1.0"), CaptureTime: at, ContentHash: aws.String(fmt.Sprint("cpu-", m.cores)),
 			Content: []map[string]string{{"CPUModel": "Xeon", "CPUs": fmt.Sprint(2 * m.cores), "CPUCores": fmt.Sprint(m.cores),
 				"CPUSockets": "1", "CPUHyperThreadEnabled": "true"}}},
 		{TypeName: aws.String("AWS:Application"), SchemaVersion: aws.String("1.1"), CaptureTime: at, ContentHash: aws.String(contentHash(m.apps)),
@@ -221,12 +221,23 @@ func ssmInventory(t *testing.T, s *server) {
 	_, err = sc.PutInventory(ctx, &ssm.PutInventoryInput{InstanceId: aws.String(web.id), Items: []ssmtypes.InventoryItem{{TypeName: aws.String("AWS:Application"),
 		SchemaVersion: aws.String("1.0"), CaptureTime: aws.String("2026-01-01T00:00:00Z")}}})
 	wantTyped[*ssmtypes.UnsupportedInventorySchemaVersionException](t, "PutInventory(schema 1.0)", err)
-	huge := web.items(time.Now())
+	huge := append(web.items(time.Now()), ssmtypes.InventoryItem{TypeName: aws.String("Custom:Rack"), SchemaVersion: aws.String("1.0"),
+		CaptureTime: aws.String(time.Now().UTC().Format("2006-01-02T15:04:05Z"))})
 	for i := range 60 {
+		huge[4].Content = append(huge[4].Content, map[string]string{"Name": fmt.Sprint("slot-", i), "Note": strings.Repeat("x", 4000)})
+	}
+	_, err = sc.PutInventory(ctx, &ssm.PutInventoryInput{InstanceId: aws.String(web.id), Items: huge})
+	var tooBig *ssmtypes.ItemSizeLimitExceededException
+	if !errors.As(err, &tooBig) || aws.ToString(tooBig.TypeName) != "Custom:Rack" {
+		t.Errorf("PutInventory(240 kB custom item) = %v, want ItemSizeLimitExceededException for Custom:Rack", err)
+	}
+	// SSM's own types are bounded by the report's 1,000,000 bytes alone.
+	huge = web.items(time.Now())
+	for i := range 252 {
 		huge[2].Content = append(huge[2].Content, map[string]string{"Name": fmt.Sprint("pkg-", i), "Summary": strings.Repeat("x", 4000)})
 	}
 	_, err = sc.PutInventory(ctx, &ssm.PutInventoryInput{InstanceId: aws.String(web.id), Items: huge})
-	wantTyped[*ssmtypes.ItemSizeLimitExceededException](t, "PutInventory(240 kB of applications)", err)
+	wantTyped[*ssmtypes.TotalSizeLimitExceededException](t, "PutInventory(1 MB of applications)", err)
 	_, err = sc.ListInventoryEntries(ctx, &ssm.ListInventoryEntriesInput{InstanceId: aws.String(web.id), TypeName: aws.String("AWS:Service")})
 	wantTyped[*ssmtypes.InvalidTypeNameException](t, "ListInventoryEntries(AWS:Service)", err)
 	_, err = sc.DescribeInstanceInformation(ctx, &ssm.DescribeInstanceInformationInput{MaxResults: aws.Int32(2)})
@@ -475,4 +486,213 @@ func TestSSM_CLI(t *testing.T) {
 		`[{"TypeName":"AWS:Application","SchemaVersion":"1.1","CaptureTime":"2026-03-01T13:00:00Z","ContentHash":"apps-2"}]`)
 	c.ok(nil, "ssm", "deregister-managed-instance", "--instance-id", id)
 	c.refused("InvalidInstanceId", "was deregistered", "ssm", "put-inventory", "--instance-id", id, "--items", items)
+}
+
+// TestSSM_DeregisterDeletesInventory deregisters a machine, with the AWS SDK for Go on SQLite
+// and PostgreSQL: its inventory is gone (ListInventoryEntries answers InvalidInstanceId for
+// every type) and a configuration made afterwards on one of its packages discovers nothing.
+func TestSSM_DeregisterDeletesInventory(t *testing.T) {
+	t.Run("SQLite", func(t *testing.T) { ssmDeregisterDeletesInventory(t, startServer(t, serverOptions{})) })
+	t.Run("PostgreSQL", func(t *testing.T) {
+		ssmDeregisterDeletesInventory(t, startServer(t, serverOptions{database: postgresDatabase(t)}))
+	})
+}
+
+func ssmDeregisterDeletesInventory(t *testing.T, s *server) {
+	ctx := context.Background()
+	cfg := s.awsConfig(rootKeyID, rootSecret)
+	sc, lmc := ssm.NewFromConfig(cfg), lm.NewFromConfig(cfg)
+	db1 := machine{id: "mi-0123456789abcdef0", platform: "Linux", cores: 8, apps: []string{"oracle-db"}}
+	web := machine{id: "mi-0123456789abcdef1", platform: "Linux", cores: 2, apps: []string{"nginx"}}
+	for _, m := range []machine{db1, web} {
+		if err := m.report(ctx, sc); err != nil {
+			t.Fatalf("PutInventory(%s): %v", m.id, err)
+		}
+	}
+	if _, err := sc.DeregisterManagedInstance(ctx, &ssm.DeregisterManagedInstanceInput{InstanceId: aws.String(db1.id)}); err != nil {
+		t.Fatalf("DeregisterManagedInstance: %v", err)
+	}
+	for _, typ := range []string{"AWS:Application", "AWS:InstanceInformation", "AWS:InstanceDetailedInformation", "Custom:AllotAgent"} {
+		_, err := sc.ListInventoryEntries(ctx, &ssm.ListInventoryEntriesInput{InstanceId: aws.String(db1.id), TypeName: aws.String(typ)})
+		wantTyped[*ssmtypes.InvalidInstanceId](t, "ListInventoryEntries(deregistered, "+typ+")", err)
+	}
+	arn := oracleConfiguration(t, lmc, 64)
+	if consumed, sum, n := usageOf(t, lmc, arn); consumed != 0 || sum != 0 || n != 0 {
+		t.Errorf("a configuration on the deregistered machine's package: ConsumedLicenses %d, %d held by %d resources; want none", consumed, sum, n)
+	}
+	inv, err := lmc.ListResourceInventory(ctx, &lm.ListResourceInventoryInput{Filters: []lmtypes.InventoryFilter{
+		{Name: aws.String("application_name"), Condition: lmtypes.InventoryFilterConditionEquals, Value: aws.String("oracle-db")}}})
+	if err != nil || len(inv.ResourceInventoryList) != 0 {
+		t.Errorf("ListResourceInventory(application_name oracle-db) = %+v, %v; want nothing", inv, err)
+	}
+	// The other machine keeps its inventory.
+	entries, err := sc.ListInventoryEntries(ctx, &ssm.ListInventoryEntriesInput{InstanceId: aws.String(web.id), TypeName: aws.String("AWS:Application")})
+	if err != nil || len(entries.Entries) != 1 || entries.Entries[0]["Name"] != "nginx" {
+		t.Errorf("ListInventoryEntries(%s) = %+v, %v; want nginx", web.id, entries, err)
+	}
+}
+
+// TestSSM_DiscoveryLastRunTime reads AutomatedDiscoveryInformation.LastRunTime with the AWS
+// SDK for Go on SQLite and PostgreSQL: set when a configuration with products is created
+// (discovery runs then), moved on by a machine's report, absent without products.
+func TestSSM_DiscoveryLastRunTime(t *testing.T) {
+	t.Run("SQLite", func(t *testing.T) { ssmDiscoveryLastRunTime(t, startServer(t, serverOptions{})) })
+	t.Run("PostgreSQL", func(t *testing.T) {
+		ssmDiscoveryLastRunTime(t, startServer(t, serverOptions{database: postgresDatabase(t)}))
+	})
+}
+
+func ssmDiscoveryLastRunTime(t *testing.T, s *server) {
+	ctx := context.Background()
+	cfg := s.awsConfig(rootKeyID, rootSecret)
+	sc, lmc := ssm.NewFromConfig(cfg), lm.NewFromConfig(cfg)
+	lastRun := func(arn string) *time.Time {
+		t.Helper()
+		out, err := lmc.GetLicenseConfiguration(ctx, &lm.GetLicenseConfigurationInput{LicenseConfigurationArn: aws.String(arn)})
+		if err != nil {
+			t.Fatalf("GetLicenseConfiguration: %v", err)
+		}
+		if out.AutomatedDiscoveryInformation == nil {
+			return nil
+		}
+		return out.AutomatedDiscoveryInformation.LastRunTime
+	}
+	// Epoch seconds on the wire: compare to the second.
+	within := func(got *time.Time, from, to time.Time) bool {
+		return got != nil && !got.Before(from.Truncate(time.Second)) && !got.After(to.Add(time.Second))
+	}
+	before := time.Now()
+	arn := oracleConfiguration(t, lmc, 64)
+	created := time.Now()
+	first := lastRun(arn)
+	if !within(first, before, created) {
+		t.Fatalf("LastRunTime after CreateLicenseConfiguration = %v, want between %v and %v", first, before, created)
+	}
+	plain, err := lmc.CreateLicenseConfiguration(ctx, &lm.CreateLicenseConfigurationInput{Name: aws.String("no products"),
+		LicenseCountingType: lmtypes.LicenseCountingTypeInstance})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := lmc.GetLicenseConfiguration(ctx, &lm.GetLicenseConfigurationInput{LicenseConfigurationArn: plain.LicenseConfigurationArn})
+	if err != nil || out.AutomatedDiscoveryInformation != nil {
+		t.Errorf("a configuration without products: AutomatedDiscoveryInformation = %+v, %v; want none", out.AutomatedDiscoveryInformation, err)
+	}
+
+	// A run is recorded to the second: a report in a later second moves it on.
+	time.Sleep(time.Until(first.Add(1100 * time.Millisecond)))
+	reported := time.Now()
+	if err := (machine{id: "mi-0123456789abcdef0", platform: "Linux", cores: 4, apps: []string{"nginx"}}).report(ctx, sc); err != nil {
+		t.Fatalf("PutInventory: %v", err)
+	}
+	second := lastRun(arn)
+	if !within(second, reported, time.Now()) || !second.After(*first) {
+		t.Errorf("LastRunTime after a report = %v, want after %v, between %v and now", second, first, reported)
+	}
+}
+
+// TestSSM_CPUCountChanges has machines report other CPU counts, with the AWS SDK for Go on
+// SQLite and PostgreSQL: what they hold follows; a growth over a hard limit leaves the
+// machine holding nothing, recorded as a failure, until it fits again; and many machines
+// growing at once never take more than the limit, the counter always what they hold.
+func TestSSM_CPUCountChanges(t *testing.T) {
+	t.Run("SQLite", func(t *testing.T) { ssmCPUCountChanges(t, startServer(t, serverOptions{})) })
+	t.Run("PostgreSQL", func(t *testing.T) {
+		ssmCPUCountChanges(t, startServer(t, serverOptions{database: postgresDatabase(t)}))
+	})
+}
+
+func ssmCPUCountChanges(t *testing.T, s *server) {
+	ctx := context.Background()
+	cfg := s.awsConfig(rootKeyID, rootSecret)
+	sc, lmc := ssm.NewFromConfig(cfg), lm.NewFromConfig(cfg)
+	arn := oracleConfiguration(t, lmc, 20) // cores, hard limit
+	report := func(m machine) {
+		t.Helper()
+		if err := m.report(ctx, sc); err != nil {
+			t.Fatalf("PutInventory(%s, %d cores): %v", m.id, m.cores, err)
+		}
+	}
+	want := func(what string, consumed int64, resources int) {
+		t.Helper()
+		if c, sum, n := usageOf(t, lmc, arn); c != consumed || sum != consumed || n != resources {
+			t.Fatalf("%s: ConsumedLicenses %d, %d held by %d resources; want %d by %d", what, c, sum, n, consumed, resources)
+		}
+	}
+	db1 := machine{id: "mi-00000000000000db1", platform: "Linux", cores: 4, apps: []string{"oracle-db"}}
+	db2 := machine{id: "mi-00000000000000db2", platform: "Linux", cores: 12, apps: []string{"oracle-db"}}
+	report(db1)
+	want("4 cores", 4, 1)
+	db1.cores = 8
+	report(db1)
+	want("grown to 8 cores", 8, 1)
+	db1.cores = 2
+	report(db1)
+	want("shrunk to 2 cores", 2, 1)
+	report(db2)
+	want("with a 12-core machine", 14, 2)
+
+	// 8 cores do not fit next to 12 under 20: db1 keeps its association, holding nothing.
+	db1.cores = 10
+	report(db1)
+	want("db1 grown past the limit", 12, 1)
+	failures, err := lmc.ListFailuresForLicenseConfigurationOperations(ctx, &lm.ListFailuresForLicenseConfigurationOperationsInput{LicenseConfigurationArn: aws.String(arn)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, f := range failures.LicenseOperationFailureList {
+		found = found || aws.ToString(f.OperationName) == "AutomatedDiscovery" && strings.HasSuffix(aws.ToString(f.ResourceArn), db1.id) &&
+			strings.Contains(aws.ToString(f.ErrorMessage), "hard limit")
+	}
+	if !found {
+		t.Errorf("no AutomatedDiscovery failure for %s over the hard limit: %+v", db1.id, failures.LicenseOperationFailureList)
+	}
+	assocs, err := lmc.ListAssociationsForLicenseConfiguration(ctx, &lm.ListAssociationsForLicenseConfigurationInput{LicenseConfigurationArn: aws.String(arn)})
+	if err != nil || len(assocs.LicenseConfigurationAssociations) != 2 {
+		t.Errorf("associations with db1 over the limit = %+v, %v; want db1's (holding nothing) and db2's", assocs, err)
+	}
+	// Back to a size that fits: it holds its units again.
+	db1.cores = 8
+	report(db1)
+	want("db1 back to 8 cores", 20, 2)
+
+	// Many machines growing at once against a hard limit.
+	const machines, limit = 24, 60 // 2 cores each, then 8: 48, then at most 60
+	big := discoveryConfiguration(t, lmc, "SQL Server", "mssql", lmtypes.LicenseCountingTypeCore, limit, true)
+	grow := make([]machine, machines)
+	for i := range grow {
+		grow[i] = machine{id: fmt.Sprintf("mi-%017x", 0x2000+i), platform: "Linux", cores: 2, apps: []string{"mssql"}}
+	}
+	var wg sync.WaitGroup
+	for _, m := range grow {
+		wg.Go(func() {
+			if err := m.report(ctx, sc); err != nil {
+				t.Errorf("PutInventory(%s): %v", m.id, err)
+			}
+		})
+	}
+	wg.Wait()
+	if c, sum, n := usageOf(t, lmc, big); c != 2*machines || sum != c || n != machines {
+		t.Fatalf("%d 2-core machines: ConsumedLicenses %d, %d held by %d; want %d by %d", machines, c, sum, n, 2*machines, machines)
+	}
+	for i := range grow {
+		grow[i].cores = 8
+	}
+	for _, m := range grow {
+		wg.Go(func() {
+			if err := m.report(ctx, sc); err != nil {
+				t.Errorf("PutInventory(%s, 8 cores): %v", m.id, err)
+			}
+		})
+	}
+	wg.Wait()
+	c, sum, n := usageOf(t, lmc, big)
+	if c != sum || c > limit || n == 0 {
+		t.Fatalf("after %d machines grew to 8 cores at once: ConsumedLicenses %d, %d held by %d; want equal, at most %d", machines, c, sum, n, limit)
+	}
+	failures, err = lmc.ListFailuresForLicenseConfigurationOperations(ctx, &lm.ListFailuresForLicenseConfigurationOperationsInput{
+		LicenseConfigurationArn: aws.String(big), MaxResults: aws.Int32(100)})
+	if err != nil || len(failures.LicenseOperationFailureList) == 0 {
+		t.Errorf("no failure recorded for the machines that did not fit: %+v, %v", failures, err)
+	}
 }

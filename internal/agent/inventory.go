@@ -23,12 +23,15 @@ const (
 	schemaAgent                       = "1.0"
 )
 
-// MaxItemBytes is the largest content of one item Allot accepts (bytes of JSON). An
-// AWS:Application list larger than that is sent without its longest optional attributes.
-const MaxItemBytes = 200_000
+// MaxApplicationBytes is the largest AWS:Application content the agent sends (bytes of
+// JSON). The server takes at most 1,000,000 bytes of content in one report (SSM's own types
+// have no item limit of their own there), and the other items are a few hundred bytes: this
+// leaves room for them and keeps the request under the server's default body limit (1 MiB).
+// A list larger than that is sent without its longest optional attributes.
+const MaxApplicationBytes = 900_000
 
 // optionalApplicationAttributes are the AWS:Application attributes left out, in this order,
-// while the list is larger than MaxItemBytes. Name, Version, Publisher, Architecture, Release
+// while the list is larger than MaxApplicationBytes. Name, Version, Publisher, Architecture, Release
 // and Epoch (what discovery and version matching read) always stay.
 var optionalApplicationAttributes = []string{"Summary", "URL", "PackageId", "ApplicationType", "InstalledTime"}
 
@@ -56,7 +59,7 @@ type Item struct {
 // at now: AWS:InstanceInformation, AWS:InstanceDetailedInformation, AWS:Application and
 // Custom:AllotAgent (with heartbeat, the time between the agent's reports, when it reports
 // periodically), each with its ContentHash. It also returns the application attributes left
-// out to fit MaxItemBytes, if any.
+// out to fit MaxApplicationBytes, if any.
 func Items(f *Facts, instanceID, agentVersion string, heartbeat time.Duration, now time.Time) ([]Item, []string) {
 	capture := now.UTC().Format(captureTimeFormat)
 	info := map[string]string{
@@ -114,11 +117,11 @@ const (
 
 // fitApplications leaves optional attributes out of every entry, one attribute at a time in
 // the order of optionalApplicationAttributes, while the list's JSON is larger than
-// MaxItemBytes, and returns the attributes it left out.
+// MaxApplicationBytes, and returns the attributes it left out.
 func fitApplications(apps []map[string]string) []string {
 	var dropped []string
 	for _, k := range optionalApplicationAttributes {
-		if b, _ := json.Marshal(apps); len(b) <= MaxItemBytes {
+		if b, _ := json.Marshal(apps); len(b) <= MaxApplicationBytes {
 			break
 		}
 		for _, e := range apps {

@@ -200,16 +200,17 @@ func TestItems_HeartbeatBounds(t *testing.T) {
 func TestItems_ManyApplicationsFit(t *testing.T) {
 	// A machine with thousands of packages: the list is sent without its optional attributes,
 	// the longest first, as far as it takes to fit; what discovery reads stays.
+	const packages = 3000
 	f := &Facts{}
-	for i := range 1200 {
+	for i := range packages {
 		f.Applications = append(f.Applications, Application{Name: "package-" + strconv.Itoa(i), Version: "1.2.3-4", Publisher: "Maintainers <team@example.org>",
 			Architecture: "x86_64", Release: "1", Summary: strings.Repeat("a description ", 5), URL: "https://example.org/projects/package",
 			PackageID: "package_1.2.3-4_amd64.deb", ApplicationType: "libs", InstalledTime: "2026-01-02T03:04:05Z"})
 	}
 	items, dropped := Items(f, "mi-0123456789abcdef0", "1", 0, time.Now())
 	b, _ := json.Marshal(items[2].Content)
-	if len(b) > MaxItemBytes {
-		t.Errorf("applications are %d bytes, more than %d", len(b), MaxItemBytes)
+	if len(b) > MaxApplicationBytes {
+		t.Errorf("applications are %d bytes, more than %d", len(b), MaxApplicationBytes)
 	}
 	if len(dropped) == 0 || dropped[0] != "Summary" {
 		t.Errorf("left out %q, want Summary first", dropped)
@@ -219,7 +220,7 @@ func TestItems_ManyApplicationsFit(t *testing.T) {
 			t.Errorf("%s left out: discovery reads it", k)
 		}
 	}
-	if len(items[2].Content) != 1200 {
-		t.Errorf("%d applications sent, want all 1200", len(items[2].Content))
+	if len(items[2].Content) != packages {
+		t.Errorf("%d applications sent, want all %d", len(items[2].Content), packages)
 	}
 }

@@ -93,8 +93,8 @@ func (a *Agent) send(ctx context.Context, heartbeat bool) (*Report, error) {
 	}
 	items, dropped := Items(facts, a.InstanceID, version, a.every, a.now())
 	if len(dropped) > 0 {
-		facts.Notes = append(facts.Notes, fmt.Sprintf("%d applications are more than an item may hold (%d bytes): sent without %s",
-			len(facts.Applications), MaxItemBytes, strings.Join(dropped, ", ")))
+		facts.Notes = append(facts.Notes, fmt.Sprintf("%d applications are more than a report may hold (%d bytes): sent without %s",
+			len(facts.Applications), MaxApplicationBytes, strings.Join(dropped, ", ")))
 	}
 	r := &Report{InstanceID: a.InstanceID, Endpoint: a.Client.Host(), Heartbeat: heartbeat, Facts: facts}
 	for i := range items {

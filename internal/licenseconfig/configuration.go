@@ -240,6 +240,11 @@ func (s *Service) GetLicenseConfiguration(ctx context.Context, caller *identity.
 		if err != nil {
 			return nil, err
 		}
+		if d := v.AutomatedDiscoveryInformation; d != nil {
+			if d.LastRunTime, err = lastRunTime(ctx, tx, c.ARN); err != nil {
+				return nil, err
+			}
+		}
 		tags, err := tx.LicenseResourceTags(ctx, c.ARN)
 		if err != nil {
 			return nil, err

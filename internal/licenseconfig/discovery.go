@@ -8,6 +8,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/allot-dev/allot/internal/awstime"
 	"github.com/allot-dev/allot/internal/store"
 )
 
@@ -67,15 +68,19 @@ func ManagedInstanceARN(region, accountID, id string) string {
 // Discover runs automated discovery for one managed instance, in the transaction that stored
 // its latest inventory (its applications already replaced, its row written, and so locked,
 // by that transaction): it associates the instance with every AVAILABLE configuration of its
-// account and region whose ProductInformationList matches it, taking its units as
+// account and region whose ProductInformationList matches it, and with those of its
+// organization's management account once that account has linked the organization to License
+// Manager (as UpdateLicenseSpecificationsForResource may), taking its units as
 // UpdateLicenseSpecificationsForResource does; it releases it from configurations with
 // DisassociateWhenNotFound whose products it no longer has, when discovery made the
-// association (never one made by hand); and an instance active again after going stale takes
-// the units of its associations again. It refuses nothing: a rule broken or a hard limit
-// reached leaves the instance unassociated (or holding nothing), recorded as a failure and
-// alerted once. Instances that are not active, and other resources, are left alone. It
-// reads the account's configurations in the region, a page at a time, and four small
-// queries about the instance.
+// association (never one made by hand); an instance active again after going stale takes
+// the units of its associations again; and an instance whose CPUs changed holds what its
+// associations count now (see recountDiscovered). It refuses nothing: a rule broken or a hard
+// limit reached leaves the instance unassociated (or holding nothing), recorded as a failure
+// and alerted once. It records that discovery ran for each configuration it matched the
+// instance against (AutomatedDiscoveryInformation.LastRunTime). Instances that are not
+// active, and other resources, are left alone. It reads the configurations a page at a time,
+// and a few small queries about the instance and its organization.
 func (s *Service) Discover(ctx context.Context, tx *store.Tx, r *store.Resource) error {
 	if r.Type != store.ResourceManaged || r.State != store.ManagedActive {
 		return nil
@@ -84,26 +89,31 @@ func (s *Service) Discover(ctx context.Context, tx *store.Tx, r *store.Resource)
 	if err != nil {
 		return err
 	}
-	seen := map[string]bool{}
-	after := ""
-	for {
-		cs, err := tx.LicenseConfigurations(ctx, store.LicenseConfigurationQuery{AccountID: r.AccountID, Region: r.Region, After: after, Limit: discoveryPage})
-		if err != nil {
-			return err
-		}
-		for _, c := range cs { // in ARN order, the order units are taken in
-			seen[c.ARN] = true
-			if err := s.reconcile(ctx, tx, c, sub); err != nil {
-				return err
-			}
-		}
-		if len(cs) < discoveryPage {
-			break
-		}
-		after = cs[len(cs)-1].ARN
+	accounts := []string{r.AccountID}
+	l, err := linkOf(ctx, tx, r.AccountID, r.Region)
+	if err != nil {
+		return err
 	}
-	// Associations with configurations of another account (its organization's management
-	// account shares them) take their units again too; discovery adds none.
+	if l.linked && !l.management(r.AccountID) {
+		accounts = append(accounts, l.org.ManagementAccount)
+	}
+	seen := map[string]bool{}
+	var ran []string
+	err = eachConfiguration(ctx, tx, accounts, r.Region, func(c *store.LicenseConfiguration) error {
+		seen[c.ARN] = true
+		if ok, err := discoverable(c); err != nil {
+			return err
+		} else if ok {
+			ran = append(ran, c.ARN)
+		}
+		return s.reconcile(ctx, tx, c, sub)
+	})
+	if err != nil {
+		return err
+	}
+	// Associations with configurations of another account that discovery no longer
+	// considers (the organization was unlinked) take their units again too, and are
+	// recounted; discovery adds none.
 	for _, arn := range sortedKeys(sub.usage) {
 		if seen[arn] {
 			continue
@@ -116,14 +126,78 @@ func (s *Service) Discover(ctx context.Context, tx *store.Tx, r *store.Resource)
 			return err
 		}
 	}
-	return nil
+	// Last, after every unit taken: a configuration's row is always locked before its run's.
+	return tx.TouchDiscoveryRuns(ctx, ran, tx.Now())
+}
+
+// eachConfiguration calls fn for every configuration of the accounts in region, in ARN order
+// across the accounts (the order units are taken in), reading a page of each account's at a
+// time.
+func eachConfiguration(ctx context.Context, tx *store.Tx, accounts []string, region string, fn func(*store.LicenseConfiguration) error) error {
+	type cursor struct {
+		q    store.LicenseConfigurationQuery
+		buf  []*store.LicenseConfiguration
+		done bool
+	}
+	cs := make([]*cursor, len(accounts))
+	for i, a := range accounts {
+		cs[i] = &cursor{q: store.LicenseConfigurationQuery{AccountID: a, Region: region, Limit: discoveryPage}}
+	}
+	for {
+		var next *cursor
+		for _, c := range cs {
+			if len(c.buf) == 0 && !c.done {
+				page, err := tx.LicenseConfigurations(ctx, c.q)
+				if err != nil {
+					return err
+				}
+				c.buf, c.done = page, len(page) < discoveryPage
+				if len(page) > 0 {
+					c.q.After = page[len(page)-1].ARN
+				}
+			}
+			if len(c.buf) > 0 && (next == nil || c.buf[0].ARN < next.buf[0].ARN) {
+				next = c
+			}
+		}
+		if next == nil {
+			return nil
+		}
+		c := next.buf[0]
+		next.buf = next.buf[1:]
+		if err := fn(c); err != nil {
+			return err
+		}
+	}
+}
+
+// discoverable reports whether automated discovery runs for c: it is AVAILABLE and has
+// SSM_MANAGED product information.
+func discoverable(c *store.LicenseConfiguration) (bool, error) {
+	if c.Status != store.ConfigurationAvailable {
+		return false, nil
+	}
+	products, err := ssmProducts(c)
+	return len(products) > 0, err
+}
+
+// lastRunTime returns when automated discovery last ran for a configuration, or nil when it
+// never has.
+func lastRunTime(ctx context.Context, tx *store.Tx, configARN string) (*awstime.Epoch, error) {
+	t, ok, err := tx.DiscoveryLastRun(ctx, configARN)
+	if err != nil || !ok {
+		return nil, err
+	}
+	return &awstime.Epoch{Time: t}, nil
 }
 
 // discoverConfiguration runs automated discovery for one configuration, in the transaction
 // that created or changed it (c locked): over the managed instances associated with it
 // (DisassociateWhenNotFound, units again) and the account's active managed instances in its
 // region that may match (an entry's single Application Name and Platform Name narrow the
-// query). It reads a page of instances at a time and four small queries per instance, and
+// query), and those of every account of its organization when c's account is the management
+// account and has linked the organization to License Manager; then records that discovery
+// ran. It reads a page of instances at a time and four small queries per instance, and
 // locks an instance's row only when it changes something for it. requester is who changed
 // the configuration, named in the failures recorded.
 func (s *Service) discoverConfiguration(ctx context.Context, tx *store.Tx, c *store.LicenseConfiguration, requester string) error {
@@ -154,23 +228,45 @@ func (s *Service) discoverConfiguration(ctx context.Context, tx *store.Tx, c *st
 	if err != nil || len(products) == 0 {
 		return err
 	}
-	q := store.ResourceQuery{AccountID: c.AccountID, Region: c.Region, Types: []string{store.ResourceManaged},
-		States: []string{store.ManagedActive}, Conditions: narrowing(products), Limit: discoveryPage}
-	for {
-		rs, err := tx.Resources(ctx, q)
+	// A configuration of a management account that has linked its organization is discovered
+	// on the machines of every account of the organization, as Discover does on a report.
+	accounts := []string{c.AccountID}
+	l, err := linkOf(ctx, tx, c.AccountID, c.Region)
+	if err != nil {
+		return err
+	}
+	if l.linked && l.management(c.AccountID) {
+		members, err := tx.OrgAccounts(ctx, l.org.ID, store.OrgQuery{})
 		if err != nil {
 			return err
 		}
-		for _, r := range rs {
-			if err := s.reconcileOne(ctx, tx, c, r, requester); err != nil {
-				return err
+		for _, a := range members {
+			if a.ID != c.AccountID {
+				accounts = append(accounts, a.ID)
 			}
 		}
-		if len(rs) < discoveryPage {
-			return nil
-		}
-		q.After = rs[len(rs)-1].ID
 	}
+	for _, account := range accounts {
+		q := store.ResourceQuery{AccountID: account, Region: c.Region, Types: []string{store.ResourceManaged},
+			States: []string{store.ManagedActive}, Conditions: narrowing(products), Limit: discoveryPage}
+		for {
+			rs, err := tx.Resources(ctx, q)
+			if err != nil {
+				return err
+			}
+			for _, r := range rs {
+				if err := s.reconcileOne(ctx, tx, c, r, requester); err != nil {
+					return err
+				}
+			}
+			if len(rs) < discoveryPage {
+				break
+			}
+			q.After = rs[len(rs)-1].ID
+		}
+	}
+	// Last: the configuration's row is locked before its run's, as in Discover.
+	return tx.RecordDiscoveryRun(ctx, c.ARN, tx.Now())
 }
 
 // reconcileOne brings one instance in line with c, read first without a lock: when something
@@ -244,6 +340,7 @@ const (
 	stepDisassociate      // DisassociateWhenNotFound: the products are gone
 	stepResume            // an association holding nothing takes its units again
 	stepAssociate         // a match not associated yet
+	stepRecount           // an association holds other units than the instance's CPUs count now
 )
 
 // plan returns the step to take for c and sub's instance.
@@ -264,7 +361,17 @@ func plan(c *store.LicenseConfiguration, sub *subject) (step, error) {
 		return stepResume, nil
 	case u == nil && match:
 		return stepAssociate, nil
-	case sub.outcomes[c.ARN] != "":
+	case u != nil:
+		units, err := unitsFor(c, sub.r)
+		var ref *Refusal
+		if errors.As(err, &ref) || err == nil && units != u.Consumed {
+			return stepRecount, nil
+		}
+		if err != nil {
+			return stepNone, err
+		}
+	}
+	if sub.outcomes[c.ARN] != "" {
 		return stepClear, nil
 	}
 	return stepNone, nil
@@ -294,6 +401,8 @@ func (s *Service) reconcile(ctx context.Context, tx *store.Tx, c *store.LicenseC
 		return s.resumeDiscovered(ctx, tx, c, sub)
 	case stepAssociate:
 		return s.associateDiscovered(ctx, tx, c, sub)
+	case stepRecount:
+		return s.recountDiscovered(ctx, tx, c, sub)
 	}
 	return nil
 }
@@ -362,6 +471,61 @@ func (s *Service) resumeDiscovered(ctx context.Context, tx *store.Tx, c *store.L
 	}
 	sub.usage[c.ARN].Consumed = units
 	return s.settle(ctx, tx, c, sub, "", "", "")
+}
+
+// recountDiscovered has an association of sub's instance that holds units hold what the
+// instance's CPUs count now under c's counting type, after the instance reported a new CPU
+// topology. Fewer units return the difference. More take the difference, checked as an
+// association is: when a hard limit has no room for it, or the instance now breaks c's
+// rules, the association stays but holds nothing, as one that cannot take its units again
+// after going stale (resumeDiscovered), and the refusal is recorded (LIMIT_EXCEEDED,
+// RULE_VIOLATION) and alerted once; each later report tries again. A configuration disabled
+// meanwhile is left alone.
+func (s *Service) recountDiscovered(ctx context.Context, tx *store.Tx, c *store.LicenseConfiguration, sub *subject) error {
+	r, u := sub.r, sub.usage[c.ARN]
+	lead := describe(r) + " reports new CPUs and no longer holds its license: "
+	outcome := ""
+	units, err := unitsFor(c, r)
+	var ref *Refusal
+	switch {
+	case errors.As(err, &ref):
+		outcome = store.DiscoveryRuleViolation
+	case err != nil:
+		return err
+	case units > u.Consumed:
+		err := s.take(ctx, tx, c, units-u.Consumed, 1, describe(r), r.ARN)
+		if !errors.As(err, &ref) {
+			if err != nil {
+				return err
+			}
+			break
+		}
+		cur, err := tx.LicenseConfiguration(ctx, c.ARN)
+		if err != nil {
+			return err
+		}
+		if cur.Status != store.ConfigurationAvailable {
+			return nil
+		}
+		outcome = store.DiscoveryLimitExceeded
+	}
+	if outcome != "" {
+		units = 0
+	}
+	ok, err := tx.RecountLicenseUsage(ctx, c.ARN, r.ARN, u.Consumed, units)
+	if err != nil {
+		return err
+	}
+	if !ok { // the instance's row lock keeps other writers of its associations out
+		return fmt.Errorf("licenseconfig: recount %s on %s: the association changed meanwhile", c.ARN, r.ARN)
+	}
+	s.logger().Debug("automated discovery recounted a managed instance whose CPUs changed",
+		"configuration", c.ARN, "resource", r.ARN, "from", u.Consumed, "to", units)
+	u.Consumed = units
+	if outcome == "" {
+		return s.settle(ctx, tx, c, sub, "", "", "")
+	}
+	return s.settle(ctx, tx, c, sub, outcome, ref.Err.Message, lead+ref.Err.Message)
 }
 
 // takeDiscovered takes units of c for sub's instance and reports whether it did: a hard limit

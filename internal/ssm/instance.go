@@ -208,9 +208,10 @@ func (s *Service) describe(ctx context.Context, tx *store.Tx, r *store.Resource,
 }
 
 // DeregisterManagedInstance removes a managed instance of the caller's from the inventory at
-// once: it releases the license units the instance holds and its associations, forgets its
-// installed applications and what discovery recorded of it, and refuses its later reports.
-// The instance is no longer listed.
+// once: it releases the license units the instance holds and its associations, deletes its
+// inventory (every item it reported, and so its installed applications, which discovery can
+// no longer match) and what discovery recorded of it, and refuses its later reports. The
+// instance is no longer listed, and ListInventoryEntries answers InvalidInstanceId for it.
 //
 // Errors: InvalidInstanceId (malformed, unknown, another account's or region's, already
 // deregistered), ValidationException.
@@ -233,7 +234,7 @@ func (s *Service) DeregisterManagedInstance(ctx context.Context, caller *identit
 		if !ok {
 			return nil, unknownInstance(ctx, caller, in.InstanceId)
 		}
-		if err := tx.ReplaceApplications(ctx, r.ARN, nil); err != nil {
+		if err := tx.DeleteInventoryItems(ctx, r.ARN); err != nil {
 			return nil, err
 		}
 		if err := tx.ClearDiscoveryOutcomes(ctx, r.ARN); err != nil {

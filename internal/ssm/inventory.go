@@ -29,7 +29,9 @@ const (
 	maxEntryKeys      = 50
 	maxKeyLen         = 64
 	maxValueLen       = 4096
-	// MaxItemSize is the largest content of one item, in bytes of its JSON encoding.
+	// MaxItemSize is the largest content of one Custom: item, in bytes of its JSON encoding:
+	// the size of a custom inventory item SSM allows. Items of SSM's own types (an
+	// AWS:Application list of thousands of packages) are bounded by MaxTotalSize alone.
 	MaxItemSize = 200_000
 	// MaxTotalSize is the largest content of one PutInventory call, in bytes of JSON.
 	MaxTotalSize = 1_000_000
@@ -72,7 +74,7 @@ func checkTypeName(member, name string) (*schema, error) {
 }
 
 // checkItems checks PutInventory's items: the model's constraints, then each type's schema
-// and the sizes.
+// and the sizes (MaxItemSize for a Custom: item, MaxTotalSize for all).
 func checkItems(instanceID string, items []InventoryItem) ([]*item, error) {
 	if len(items) == 0 {
 		return nil, validation("Items is required: at least one inventory item.")
@@ -131,8 +133,8 @@ func checkItems(instanceID string, items []InventoryItem) ([]*item, error) {
 			if err != nil {
 				return nil, fmt.Errorf("ssm: encode %s: %w", in.TypeName, err)
 			}
-			if len(b) > MaxItemSize {
-				return nil, typed(ErrItemSizeLimitExceeded, in.TypeName, "%s (%s): the content is %d bytes; an item may have at most %d.", m, in.TypeName, len(b), MaxItemSize)
+			if strings.HasPrefix(in.TypeName, "Custom:") && len(b) > MaxItemSize {
+				return nil, typed(ErrItemSizeLimitExceeded, in.TypeName, "%s (%s): the content is %d bytes; a custom inventory item may have at most %d.", m, in.TypeName, len(b), MaxItemSize)
 			}
 			total += len(b)
 			it.content = string(b)

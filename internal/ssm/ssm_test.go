@@ -213,7 +213,9 @@ func TestPutInventory_Invalid(t *testing.T) {
 		{"Context", mi1, []InventoryItem{func() InventoryItem { it := apps("h", "a"); it.Context = map[string]string{"k": "v"}; return it }()}, ErrUnsupportedItemContext, "takes no Context"},
 		{"TooManyAttributes", mi1, []InventoryItem{{TypeName: "Custom:X", SchemaVersion: "1.0", CaptureTime: "2026-03-01T12:00:00Z", Content: []map[string]string{wide}}}, ErrValidation, "at most 50 attributes"},
 		{"LongValue", mi1, []InventoryItem{appsWith([]map[string]string{{"Name": strings.Repeat("n", 4097)}})}, ErrValidation, "at most 4096 characters"},
-		{"ItemSize", mi1, []InventoryItem{appsWith(entries(60))}, ErrItemSizeLimitExceeded, "an item may have at most"},
+		{"ItemSize", mi1, []InventoryItem{{TypeName: "Custom:X", SchemaVersion: "1.0", CaptureTime: "2026-03-01T12:00:00Z", Content: entries(60)}},
+			ErrItemSizeLimitExceeded, "a custom inventory item may have at most"},
+		{"ApplicationsOverTotal", mi1, []InventoryItem{appsWith(entries(260))}, ErrTotalSizeLimitExceeded, "one call may send at most"},
 		{"TotalSize", mi1, []InventoryItem{appsWith(entries(45)), func() InventoryItem {
 			return InventoryItem{TypeName: "Custom:A", SchemaVersion: "1.0", CaptureTime: "2026-03-01T12:00:00Z", Content: entries(45)}
 		}(), {TypeName: "Custom:B", SchemaVersion: "1.0", CaptureTime: "2026-03-01T12:00:00Z", Content: entries(45)},
@@ -579,6 +581,19 @@ func TestDeregisterManagedInstance(t *testing.T) {
 	})
 	if err != nil || len(*apps) != 0 {
 		t.Errorf("applications of a deregistered instance = %+v, %v; want none", apps, err)
+	}
+	items, err := store.Read(f.ctx, f.db, func(tx *store.Tx) (*[]*store.InventoryItem, error) {
+		it, err := tx.InventoryItems(f.ctx, InstanceARN(f.ctx, f.caller, mi1), "")
+		return &it, err
+	})
+	if err != nil || len(*items) != 0 {
+		t.Errorf("inventory items of a deregistered instance = %d, %v; want none", len(*items), err)
+	}
+	if items, _ := store.Read(f.ctx, f.db, func(tx *store.Tx) (*[]*store.InventoryItem, error) {
+		it, err := tx.InventoryItems(f.ctx, InstanceARN(f.ctx, f.caller, mi2), "")
+		return &it, err
+	}); len(*items) != 3 {
+		t.Errorf("the other instance has %d inventory items, want its 3", len(*items))
 	}
 }
 

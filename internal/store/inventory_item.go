@@ -152,3 +152,17 @@ func (tx *Tx) StaleManagedInstances(ctx context.Context, cutoff time.Time, limit
 	}
 	return out, nil
 }
+
+// DeleteInventoryItems deletes everything a resource reported of its inventory: its items of
+// every type and its installed applications.
+func (tx *Tx) DeleteInventoryItems(ctx context.Context, resourceARN string) error {
+	for _, q := range []string{
+		`DELETE FROM inventory_items WHERE resource_arn = ?`,
+		`DELETE FROM inventory_applications WHERE resource_arn = ?`,
+	} {
+		if _, err := tx.Exec(ctx, q, resourceARN); err != nil {
+			return fmt.Errorf("store: delete inventory of %s: %w", resourceARN, err)
+		}
+	}
+	return nil
+}

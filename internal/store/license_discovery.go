@@ -2,7 +2,9 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -98,4 +100,73 @@ func (tx *Tx) ClearDiscoveryOutcomes(ctx context.Context, resourceARN string) er
 		return fmt.Errorf("store: discovery outcomes of %s: %w", resourceARN, err)
 	}
 	return nil
+}
+
+// RecordDiscoveryRun records that automated discovery ran for a configuration at t. A run
+// recorded less than a second before t is kept, so that many reports at once do not all
+// write the configuration's record.
+func (tx *Tx) RecordDiscoveryRun(ctx context.Context, configARN string, t time.Time) error {
+	_, err := tx.Exec(ctx, `INSERT INTO license_discovery_runs (config_arn, last_run_at) VALUES (?, ?)
+		ON CONFLICT (config_arn) DO UPDATE SET last_run_at = excluded.last_run_at
+		WHERE license_discovery_runs.last_run_at < excluded.last_run_at`, configARN, t)
+	if err != nil {
+		return fmt.Errorf("store: discovery run of %s: %w", configARN, err)
+	}
+	return nil
+}
+
+// TouchDiscoveryRuns records that automated discovery ran at t for configurations whose run
+// is recorded already (RecordDiscoveryRun), unless one was recorded less than a second before
+// t. It changes no row of a configuration whose run was recorded within that second, so that
+// reports arriving together do not wait on each other.
+func (tx *Tx) TouchDiscoveryRuns(ctx context.Context, configARNs []string, t time.Time) error {
+	if len(configARNs) == 0 {
+		return nil
+	}
+	var b strings.Builder
+	b.WriteString(`UPDATE license_discovery_runs SET last_run_at = ? WHERE last_run_at < ?`)
+	args := []any{t, t.Add(-time.Second)}
+	inFilter(&b, &args)("config_arn", configARNs)
+	if _, err := tx.Exec(ctx, b.String(), args...); err != nil {
+		return fmt.Errorf("store: discovery runs: %w", err)
+	}
+	return nil
+}
+
+// DiscoveryLastRun returns when automated discovery last ran for a configuration; ok is
+// false when it never has.
+func (tx *Tx) DiscoveryLastRun(ctx context.Context, configARN string) (t time.Time, ok bool, err error) {
+	err = tx.QueryRow(ctx, `SELECT last_run_at FROM license_discovery_runs WHERE config_arn = ?`, configARN).Scan(ScanTime(&t))
+	if err = tx.noRows(err); errors.Is(err, ErrNotFound) {
+		return time.Time{}, false, nil
+	}
+	if err != nil {
+		return time.Time{}, false, fmt.Errorf("store: discovery run of %s: %w", configARN, err)
+	}
+	return t, true, nil
+}
+
+// RecountLicenseUsage changes the units an association holds from units (what it holds now)
+// to want, for a resource whose CPUs changed, and reports whether it did (false: the
+// association is gone or holds something else). A decrease returns the difference to the
+// configuration; an increase the caller took with ConsumeLicenses in the same transaction.
+func (tx *Tx) RecountLicenseUsage(ctx context.Context, configARN, resourceARN string, units, want int64) (bool, error) {
+	res, err := tx.Exec(ctx, `UPDATE license_configuration_usage SET consumed = ? WHERE config_arn = ? AND resource_arn = ? AND consumed = ?`,
+		want, configARN, resourceARN, units)
+	if err != nil {
+		return false, fmt.Errorf("store: recount %s on %s: %w", configARN, resourceARN, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, fmt.Errorf("store: recount %s on %s: %w", configARN, resourceARN, err)
+	}
+	if n != 1 {
+		return false, nil
+	}
+	if units > want {
+		if err := tx.releaseLicenses(ctx, map[string]int64{configARN: units - want}); err != nil {
+			return false, err
+		}
+	}
+	return true, nil
 }
