@@ -402,8 +402,8 @@ func TestSelfManaged_SDK(t *testing.T) {
 // TestEC2_CLIMalformed checks that the AWS CLI v2 shows EC2's errors for malformed requests.
 func TestEC2_CLIMalformed(t *testing.T) {
 	c := newOSCLI(t, serverOptions{})
-	c.refused("UnknownParameter", "TagSpecification", "ec2", "run-instances", "--image-id", "ami-00000000000000000", "--count", "1",
-		"--tag-specifications", "ResourceType=instance,Tags=[{Key=a,Value=b}]")
+	c.refused("UnknownParameter", "Monitoring", "ec2", "run-instances", "--image-id", "ami-00000000000000000", "--count", "1",
+		"--monitoring", "Enabled=true")
 	c.refused("InvalidAMIID.Malformed", "ami-1", "ec2", "run-instances", "--image-id", "ami-1", "--count", "1")
 	c.refused("InvalidParameterCombination", "Placement.HostId", "ec2", "run-instances", "--image-id", "ami-00000000000000000", "--count", "1", "--placement", "Tenancy=host")
 	c.refused("MissingParameter", "AvailabilityZone", "ec2", "allocate-hosts", "--instance-family", "m5", "--quantity", "1", "--availability-zone", "")

@@ -175,7 +175,7 @@ func (c *serverCommand) run(ctx context.Context, stdout, stderr io.Writer) error
 		CloudTrail:            &cloudtrail.Service{Store: db},
 		LicenseManager:        licenses,
 		LicenseConfigurations: configs,
-		EC2:                   &ec2.Service{DB: db, Licenses: configs, Now: licenses.Now},
+		EC2:                   &ec2.Service{DB: db, Licenses: configs, Now: licenses.Now, Authz: authorizer},
 		SSM:                   &ssm.Service{DB: db, Licenses: configs, Logger: log},
 	}, server.Config{MaxBodyBytes: c.maxBody, AccessLog: c.accessLog, Logger: log, Authorizer: authorizer})
 	if c.pprof != "" {

@@ -17,6 +17,8 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/allot-dev/allot/internal/awserr"
@@ -47,6 +49,12 @@ type Service struct {
 	// instances terminated more than an hour before; stored times (launch, state changes)
 	// come from the store's transaction clock. time.Now when nil.
 	Now func() time.Time
+	// Authz decides the ec2:CreateTags that tagging on creation (TagSpecification) also needs;
+	// when nil, an authz.Authorizer reading DB's policies does.
+	Authz Authorizer
+
+	authzOnce    sync.Once
+	defaultAuthz Authorizer
 }
 
 // Instance states and their codes, as EC2 reports them.
@@ -116,6 +124,8 @@ func licenseError(err error) error {
 
 func isNotFound(err error) bool { return errors.Is(err, store.ErrNotFound) }
 
+func isLimit(err error) bool { return errors.Is(err, store.ErrLimitExceeded) }
+
 // checkIDs checks a list of resource IDs against their pattern; kind names them in errors
 // (InvalidInstanceID.Malformed and the like).
 func checkIDs(kind string, pattern *regexp.Regexp, ids []string) error {
@@ -133,13 +143,14 @@ type Filter struct {
 	Value []string
 }
 
-// filters reads Filter.N into a map of name to values; names must be among allowed.
+// filters reads Filter.N into a map of name to values; names must be among allowed, where
+// "tag:<key>" allows every tag:KEY.
 func filters(fs []Filter, allowed ...string) (map[string][]string, error) {
 	out := map[string][]string{}
 	for _, f := range fs {
 		ok := false
 		for _, a := range allowed {
-			ok = ok || a == f.Name
+			ok = ok || a == f.Name || a == "tag:<key>" && strings.HasPrefix(f.Name, "tag:") && len(f.Name) > len("tag:")
 		}
 		if !ok {
 			return nil, invalid("The filter '%s' is invalid; this server supports %v.", f.Name, allowed)

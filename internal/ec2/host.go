@@ -21,14 +21,15 @@ const maxHostsPerCall = 100
 
 // AllocateHostsInput is the input of AllocateHosts.
 type AllocateHostsInput struct {
-	InstanceType     string
-	InstanceFamily   string
-	Quantity         *int32
-	AvailabilityZone string
-	AutoPlacement    string
-	HostRecovery     string
-	ClientToken      string
-	DryRun           *bool
+	InstanceType      string
+	InstanceFamily    string
+	Quantity          *int32
+	AvailabilityZone  string
+	AutoPlacement     string
+	HostRecovery      string
+	ClientToken       string
+	TagSpecifications []TagSpecification `query:"TagSpecification"`
+	DryRun            *bool
 }
 
 // AllocateHostsOutput is the output of AllocateHosts.
@@ -39,7 +40,10 @@ type AllocateHostsOutput struct {
 // AllocateHosts allocates Dedicated Hosts for an instance type (only that type runs on them)
 // or an instance family (any size of it). A host's sockets, cores and vCPUs come from its
 // family (instancetypes.go). A repeated ClientToken returns the hosts of the first call.
-// Errors: MissingParameter, InvalidParameterValue, InvalidParameterCombination, Unsupported.
+// TagSpecification (resource type dedicated-host) tags them in the same transaction, with
+// ec2:CreateTags allowed too. Errors: MissingParameter, InvalidParameterValue,
+// InvalidParameterCombination, InvalidTagKey.Malformed, TagLimitExceeded,
+// UnauthorizedOperation, Unsupported.
 func (s *Service) AllocateHosts(ctx context.Context, caller *identity.Principal, in *AllocateHostsInput) (*AllocateHostsOutput, error) {
 	if in.AvailabilityZone == "" {
 		return nil, missing("AvailabilityZone")
@@ -72,12 +76,21 @@ func (s *Service) AllocateHosts(ctx context.Context, caller *identity.Principal,
 	if !strings.HasPrefix(in.AvailabilityZone, region) {
 		return nil, invalid("Invalid availability zone: [%s]; this request is for region %s.", in.AvailabilityZone, region)
 	}
-	if err := dryRun(in.DryRun); err != nil {
+	tags, err := tagsOnCreate(in.TagSpecifications, TypeDedicatedHost)
+	if err != nil {
 		return nil, err
 	}
 	ids := make([]string, *in.Quantity)
+	arns := make([]string, len(ids))
 	for i := range ids {
 		ids[i] = newID("h")
+		arns[i] = licenseconfig.HostARN(region, caller.AccountID, ids[i])
+	}
+	if err := s.authorizeTagOnCreate(ctx, caller, "AllocateHosts", arns, tags); err != nil {
+		return nil, err
+	}
+	if err := dryRun(in.DryRun); err != nil {
+		return nil, err
 	}
 	out, err := store.Apply(ctx, s.DB, func(tx *store.Tx) (*AllocateHostsOutput, error) {
 		if in.ClientToken != "" {
@@ -102,6 +115,9 @@ func (s *Service) AllocateHosts(ctx context.Context, caller *identity.Principal,
 				ClientToken: in.ClientToken, CreatedAt: now, UpdatedAt: now, LastSeenAt: now,
 			}
 			if err := tx.AddResource(ctx, h); err != nil {
+				return nil, err
+			}
+			if err := putTags(ctx, tx, tags, h.ARN); err != nil {
 				return nil, err
 			}
 		}
@@ -210,6 +226,7 @@ type Host struct {
 	AllowsMultipleInstanceTypes string         `xml:"allowsMultipleInstanceTypes"`
 	HostRecovery                string         `xml:"hostRecovery"`
 	ClientToken                 string         `xml:"clientToken,omitempty"`
+	Tags                        []TagXML       `xml:"tagSet>item,omitempty"`
 }
 
 // DescribeHostsOutput is the output of DescribeHosts.
@@ -219,13 +236,14 @@ type DescribeHostsOutput struct {
 }
 
 // DescribeHosts describes the caller's Dedicated Hosts (those named, or all), released ones
-// included, with the instances on them. Filters: state, instance-type. Errors:
-// InvalidHostID.Malformed, InvalidHostID.NotFound, InvalidParameterValue.
+// included, with the instances on them and their tags. Filters: state, instance-type,
+// tag:<key>, tag-key (values match exactly). Errors: InvalidHostID.Malformed,
+// InvalidHostID.NotFound, InvalidParameterValue.
 func (s *Service) DescribeHosts(ctx context.Context, caller *identity.Principal, in *DescribeHostsInput) (*DescribeHostsOutput, error) {
 	if err := checkIDs("InvalidHostID", hostIDPattern, in.HostIDs); err != nil {
 		return nil, err
 	}
-	fs, err := filters(in.Filters, "state", "instance-type")
+	fs, err := filters(in.Filters, "state", "instance-type", "tag:<key>", "tag-key")
 	if err != nil {
 		return nil, err
 	}
@@ -236,7 +254,7 @@ func (s *Service) DescribeHosts(ctx context.Context, caller *identity.Principal,
 	region := licenseconfig.RequestRegion(ctx)
 	out, err := store.Read(ctx, s.DB, func(tx *store.Tx) (*DescribeHostsOutput, error) {
 		hs, err := tx.Resources(ctx, store.ResourceQuery{AccountID: caller.AccountID, Region: region, Types: []string{store.ResourceHost},
-			IDs: in.HostIDs, States: fs["state"], InstanceTypes: fs["instance-type"], After: after, Limit: limit + 1})
+			IDs: in.HostIDs, States: fs["state"], InstanceTypes: fs["instance-type"], Tags: tagFilters(fs), After: after, Limit: limit + 1})
 		if err != nil {
 			return nil, err
 		}
@@ -250,9 +268,13 @@ func (s *Service) DescribeHosts(ctx context.Context, caller *identity.Principal,
 			hs = hs[:limit]
 			out.NextToken = nextToken(hs[limit-1].ID)
 		}
+		tags, err := resourceTags(ctx, tx, hs)
+		if err != nil {
+			return nil, err
+		}
 		for _, h := range hs {
 			v := Host{HostID: h.ID, AutoPlacement: "off", AvailabilityZone: h.AvailabilityZone, State: h.State, AllocationTime: h.CreatedAt,
-				OwnerID: h.AccountID, HostRecovery: "off", ClientToken: h.ClientToken, Instances: []HostInstance{},
+				OwnerID: h.AccountID, HostRecovery: "off", ClientToken: h.ClientToken, Instances: []HostInstance{}, Tags: tagSet(tags[h.ARN]),
 				HostProperties: HostProperties{Cores: h.Cores, InstanceFamily: h.InstanceFamily, InstanceType: h.InstanceType, Sockets: h.Sockets, TotalVCpus: h.VCPUs}}
 			v.AllowsMultipleInstanceTypes = "on"
 			if h.InstanceType != "" {

@@ -48,6 +48,7 @@ type RegisterImageInput struct {
 	SriovNetSupport     string
 	BootMode            string
 	BlockDeviceMappings []BlockDeviceMapping `query:"BlockDeviceMapping"`
+	TagSpecifications   []TagSpecification   `query:"TagSpecification"`
 	DryRun              *bool
 }
 
@@ -66,18 +67,24 @@ func checkImageName(name string) error {
 	return nil
 }
 
-// addImage stores an image of the caller's.
-func (s *Service) addImage(ctx context.Context, tx *store.Tx, caller *identity.Principal, region, id, name, description, arch string) error {
+// addImage stores an image of the caller's with its tags.
+func (s *Service) addImage(ctx context.Context, tx *store.Tx, caller *identity.Principal, region, id, name, description, arch string, tags []store.Tag) error {
 	now := tx.Now()
-	return tx.AddResource(ctx, &store.Resource{
-		ARN: licenseconfig.ImageARN(region, id), ID: id, Type: store.ResourceImage, AccountID: caller.AccountID, Region: region,
+	arn := licenseconfig.ImageARN(region, id)
+	if err := tx.AddResource(ctx, &store.Resource{
+		ARN: arn, ID: id, Type: store.ResourceImage, AccountID: caller.AccountID, Region: region,
 		State: ImageAvailable, Platform: defaultPlatform, Architecture: arch, Name: name, Description: description,
 		CreatedAt: now, UpdatedAt: now, LastSeenAt: now,
-	})
+	}); err != nil {
+		return err
+	}
+	return putTags(ctx, tx, tags, arn)
 }
 
 // RegisterImage registers an image (AMI) of the caller's, to launch instances from and to
-// associate license configurations with. Errors: MissingParameter, InvalidParameterValue.
+// associate license configurations with. TagSpecification (resource type image) tags it in
+// the same transaction, with ec2:CreateTags allowed too. Errors: MissingParameter,
+// InvalidParameterValue, InvalidTagKey.Malformed, TagLimitExceeded, UnauthorizedOperation.
 func (s *Service) RegisterImage(ctx context.Context, caller *identity.Principal, in *RegisterImageInput) (*ImageIDOutput, error) {
 	if err := checkImageName(in.Name); err != nil {
 		return nil, err
@@ -90,13 +97,20 @@ func (s *Service) RegisterImage(ctx context.Context, caller *identity.Principal,
 	default:
 		return nil, invalid("Invalid value '%s' for Architecture.", in.Architecture)
 	}
-	if err := dryRun(in.DryRun); err != nil {
+	tags, err := tagsOnCreate(in.TagSpecifications, TypeImage)
+	if err != nil {
 		return nil, err
 	}
 	region := licenseconfig.RequestRegion(ctx)
 	id := newID("ami")
+	if err := s.authorizeTagOnCreate(ctx, caller, "RegisterImage", []string{licenseconfig.ImageARN(region, id)}, tags); err != nil {
+		return nil, err
+	}
+	if err := dryRun(in.DryRun); err != nil {
+		return nil, err
+	}
 	out, err := store.Apply(ctx, s.DB, func(tx *store.Tx) (*ImageIDOutput, error) {
-		if err := s.addImage(ctx, tx, caller, region, id, in.Name, in.Description, arch); err != nil {
+		if err := s.addImage(ctx, tx, caller, region, id, in.Name, in.Description, arch, tags); err != nil {
 			return nil, err
 		}
 		return &ImageIDOutput{ImageID: id}, nil
@@ -111,12 +125,16 @@ type CreateImageInput struct {
 	Description         string
 	NoReboot            *bool
 	BlockDeviceMappings []BlockDeviceMapping `query:"BlockDeviceMapping"`
+	TagSpecifications   []TagSpecification   `query:"TagSpecification"`
 	DryRun              *bool
 }
 
 // CreateImage makes an image from an instance of the caller's, with the instance's platform
 // and architecture. The instance's license configurations are not carried over: associate
-// them with the image. Errors: MissingParameter, InvalidParameterValue, InvalidInstanceID.*.
+// them with the image. TagSpecification tags the image (resource type image) in the same
+// transaction, with ec2:CreateTags allowed too; tags for snapshot are checked and dropped, as
+// images here have no snapshots. Errors: MissingParameter, InvalidParameterValue,
+// InvalidInstanceID.*, InvalidTagKey.Malformed, TagLimitExceeded, UnauthorizedOperation.
 func (s *Service) CreateImage(ctx context.Context, caller *identity.Principal, in *CreateImageInput) (*ImageIDOutput, error) {
 	if in.InstanceID == "" {
 		return nil, missing("InstanceId")
@@ -127,11 +145,18 @@ func (s *Service) CreateImage(ctx context.Context, caller *identity.Principal, i
 	if err := checkImageName(in.Name); err != nil {
 		return nil, err
 	}
-	if err := dryRun(in.DryRun); err != nil {
+	tags, err := tagsOnCreate(in.TagSpecifications, TypeImage, "snapshot")
+	if err != nil {
 		return nil, err
 	}
 	region := licenseconfig.RequestRegion(ctx)
 	id := newID("ami")
+	if err := s.authorizeTagOnCreate(ctx, caller, "CreateImage", []string{licenseconfig.ImageARN(region, id)}, tags); err != nil {
+		return nil, err
+	}
+	if err := dryRun(in.DryRun); err != nil {
+		return nil, err
+	}
 	out, err := store.Apply(ctx, s.DB, func(tx *store.Tx) (*ImageIDOutput, error) {
 		r, err := tx.Resource(ctx, licenseconfig.InstanceARN(region, caller.AccountID, in.InstanceID))
 		if isNotFound(err) {
@@ -143,7 +168,7 @@ func (s *Service) CreateImage(ctx context.Context, caller *identity.Principal, i
 		if r.State == StateTerminated || r.State == StateShuttingDown {
 			return nil, awserr.New(ErrIncorrectInstanceState, "The instance '%s' is %s.", r.ID, r.State)
 		}
-		if err := s.addImage(ctx, tx, caller, region, id, in.Name, in.Description, r.Architecture); err != nil {
+		if err := s.addImage(ctx, tx, caller, region, id, in.Name, in.Description, r.Architecture, tags); err != nil {
 			return nil, err
 		}
 		return &ImageIDOutput{ImageID: id}, nil
@@ -182,6 +207,7 @@ type Image struct {
 	PlatformDetails    string     `xml:"platformDetails"`
 	UsageOperation     string     `xml:"usageOperation"`
 	BlockDeviceMapping []struct{} `xml:"blockDeviceMapping>item"`
+	Tags               []TagXML   `xml:"tagSet>item,omitempty"`
 }
 
 // DescribeImagesOutput is the output of DescribeImages.
@@ -191,8 +217,8 @@ type DescribeImagesOutput struct {
 }
 
 // DescribeImages describes the caller's available images (those named, or all); Owner may be
-// self or the caller's account ID. Filters: name, state. Errors: InvalidAMIID.*,
-// InvalidParameterValue.
+// self or the caller's account ID. Filters: state, tag:<key>, tag-key (values match exactly).
+// Errors: InvalidAMIID.*, InvalidParameterValue.
 func (s *Service) DescribeImages(ctx context.Context, caller *identity.Principal, in *DescribeImagesInput) (*DescribeImagesOutput, error) {
 	if err := checkIDs("InvalidAMIID", imageIDPattern, in.ImageIDs); err != nil {
 		return nil, err
@@ -202,7 +228,7 @@ func (s *Service) DescribeImages(ctx context.Context, caller *identity.Principal
 			return &DescribeImagesOutput{Images: []Image{}}, nil // only the caller's images exist here
 		}
 	}
-	fs, err := filters(in.Filters, "state")
+	fs, err := filters(in.Filters, "state", "tag:<key>", "tag-key")
 	if err != nil {
 		return nil, err
 	}
@@ -217,7 +243,7 @@ func (s *Service) DescribeImages(ctx context.Context, caller *identity.Principal
 	region := licenseconfig.RequestRegion(ctx)
 	out, err := store.Read(ctx, s.DB, func(tx *store.Tx) (*DescribeImagesOutput, error) {
 		rs, err := tx.Resources(ctx, store.ResourceQuery{AccountID: caller.AccountID, Region: region, Types: []string{store.ResourceImage},
-			IDs: in.ImageIDs, States: states, After: after, Limit: limit + 1})
+			IDs: in.ImageIDs, States: states, Tags: tagFilters(fs), After: after, Limit: limit + 1})
 		if err != nil {
 			return nil, err
 		}
@@ -226,12 +252,16 @@ func (s *Service) DescribeImages(ctx context.Context, caller *identity.Principal
 			rs = rs[:limit]
 			out.NextToken = nextToken(rs[limit-1].ID)
 		}
+		tags, err := resourceTags(ctx, tx, rs)
+		if err != nil {
+			return nil, err
+		}
 		for _, r := range rs {
 			out.Images = append(out.Images, Image{
 				ImageID: r.ID, ImageLocation: r.AccountID + "/" + r.Name, ImageState: r.State, ImageOwnerID: r.AccountID, CreationDate: r.CreatedAt,
 				Architecture: r.Architecture, ImageType: "machine", Name: r.Name, Description: r.Description, RootDeviceType: "ebs",
 				VirtualizationType: "hvm", Hypervisor: "xen", PlatformDetails: r.Platform, UsageOperation: "RunInstances",
-				BlockDeviceMapping: []struct{}{},
+				BlockDeviceMapping: []struct{}{}, Tags: tagSet(tags[r.ARN]),
 			})
 		}
 		return out, nil

@@ -52,6 +52,7 @@ type RunInstancesInput struct {
 	SecurityGroupIDs      []string `query:"SecurityGroupId"`
 	SecurityGroups        []string `query:"SecurityGroup"`
 	UserData              string
+	TagSpecifications     []TagSpecification `query:"TagSpecification"`
 	DryRun                *bool
 }
 
@@ -87,6 +88,7 @@ type Instance struct {
 	CPUOptions         CPUOptions             `xml:"cpuOptions"`
 	Licenses           []LicenseConfiguration `xml:"licenseSet>item,omitempty"`
 	ClientToken        string                 `xml:"clientToken,omitempty"`
+	Tags               []TagXML               `xml:"tagSet>item,omitempty"`
 }
 
 // Monitoring says whether detailed monitoring is on: never here.
@@ -252,26 +254,40 @@ func (l *launch) resource(caller *identity.Principal, region, id, reservation, c
 // refuses writes nothing and is answered LicenseUsageException with the reason (and recorded
 // for ListFailuresForLicenseConfigurationOperations). On a Dedicated Host (Placement.HostId)
 // the instances must be of the host's family and fit in its vCPUs. Instances run at once. A
-// repeated ClientToken returns the first reservation. Errors: MissingParameter,
-// InvalidParameterValue, InvalidParameterCombination, InvalidAMIID.*, InvalidHostID.*,
-// InsufficientHostCapacity, LicenseUsageException, DryRunOperation.
+// repeated ClientToken returns the first reservation. TagSpecification tags the instances
+// (resource type instance) in the same transaction; tags for volume and network-interface are
+// checked and dropped, as those do not exist here; tagging needs ec2:CreateTags too, as in EC2
+// (authorizeTagOnCreate). Errors: MissingParameter, InvalidParameterValue,
+// InvalidParameterCombination, InvalidAMIID.*, InvalidHostID.*, InvalidTagKey.Malformed,
+// TagLimitExceeded, UnauthorizedOperation, InsufficientHostCapacity, LicenseUsageException,
+// DryRunOperation.
 func (s *Service) RunInstances(ctx context.Context, caller *identity.Principal, in *RunInstancesInput) (*RunInstancesOutput, error) {
 	minCount, maxCount, err := checkLaunch(in)
 	if err != nil {
 		return nil, err
 	}
-	if err := dryRun(in.DryRun); err != nil {
+	// Volumes and network interfaces do not exist here: their tags are checked and dropped.
+	tags, err := tagsOnCreate(in.TagSpecifications, TypeInstance, "volume", "network-interface")
+	if err != nil {
 		return nil, err
 	}
 	region := licenseconfig.RequestRegion(ctx)
+	reservation := newID("r")
+	ids := make([]string, maxCount)
+	arns := make([]string, maxCount)
+	for i := range ids {
+		ids[i] = newID("i")
+		arns[i] = licenseconfig.InstanceARN(region, caller.AccountID, ids[i])
+	}
+	if err := s.authorizeTagOnCreate(ctx, caller, "RunInstances", arns, tags); err != nil {
+		return nil, err
+	}
+	if err := dryRun(in.DryRun); err != nil {
+		return nil, err
+	}
 	specs := make([]string, len(in.LicenseSpecifications))
 	for i, l := range in.LicenseSpecifications {
 		specs[i] = l.LicenseConfigurationArn
-	}
-	reservation := newID("r")
-	ids := make([]string, maxCount)
-	for i := range ids {
-		ids[i] = newID("i")
 	}
 	var refused *store.Resource // the first instance of a refused launch, for the failure record
 	out, err := store.Apply(ctx, s.DB, func(tx *store.Tx) (*RunInstancesOutput, error) {
@@ -304,6 +320,9 @@ func (s *Service) RunInstances(ctx context.Context, caller *identity.Principal, 
 			if err := tx.AddResource(ctx, insts[i]); err != nil {
 				return nil, err
 			}
+			if err := putTags(ctx, tx, tags, insts[i].ARN); err != nil {
+				return nil, err
+			}
 		}
 		if err := s.Licenses.Consume(ctx, tx, adm, insts); err != nil {
 			return nil, licenseError(err)
@@ -329,8 +348,12 @@ func (s *Service) RunInstances(ctx context.Context, caller *identity.Principal, 
 // reservation describes instances of one reservation.
 func (s *Service) reservation(ctx context.Context, tx *store.Tx, insts []*store.Resource) (*RunInstancesOutput, error) {
 	out := &RunInstancesOutput{ReservationID: insts[0].ReservationID, OwnerID: insts[0].AccountID, Groups: []struct{}{}}
+	tags, err := resourceTags(ctx, tx, insts)
+	if err != nil {
+		return nil, err
+	}
 	for _, r := range insts {
-		v, err := describeInstance(ctx, tx, r)
+		v, err := describeInstance(ctx, tx, r, tags[r.ARN])
 		if err != nil {
 			return nil, err
 		}
@@ -339,14 +362,15 @@ func (s *Service) reservation(ctx context.Context, tx *store.Tx, insts []*store.
 	return out, nil
 }
 
-// describeInstance returns an instance as EC2 describes it, with its license configurations.
-func describeInstance(ctx context.Context, tx *store.Tx, r *store.Resource) (*Instance, error) {
+// describeInstance returns an instance as EC2 describes it, with its license configurations
+// and tags.
+func describeInstance(ctx context.Context, tx *store.Tx, r *store.Resource, tags []store.Tag) (*Instance, error) {
 	v := &Instance{
 		InstanceID: r.ID, ImageID: r.ImageID, InstanceState: stateOf(r.State), AmiLaunchIndex: r.LaunchIndex, InstanceType: r.InstanceType,
 		LaunchTime: r.CreatedAt, Placement: Placement{AvailabilityZone: r.AvailabilityZone, Tenancy: r.Tenancy, HostID: r.HostID},
 		Architecture: r.Architecture, RootDeviceType: "ebs", VirtualizationType: "hvm", Hypervisor: "xen",
 		PlatformDetails: r.Platform, UsageOperation: "RunInstances", CPUOptions: CPUOptions{CoreCount: r.Cores, ThreadsPerCore: r.ThreadsPerCore},
-		ClientToken: r.ClientToken,
+		ClientToken: r.ClientToken, Tags: tagSet(tags),
 	}
 	v.Monitoring.State = "disabled"
 	us, err := tx.ResourceLicenseUsage(ctx, r.ARN)
@@ -534,13 +558,13 @@ type DescribeInstancesOutput struct {
 // DescribeInstances describes the caller's instances (those named, or all), grouped by
 // reservation, in instance ID order. As in EC2, a terminated instance is shown for an hour
 // (TerminatedVisibility), then it is gone: named, it is InvalidInstanceID.NotFound. Filters: instance-state-name,
-// instance-id, instance-type, image-id, host-id. Errors: InvalidInstanceID.*,
-// InvalidParameterValue.
+// instance-id, instance-type, image-id, host-id, tag:<key>, tag-key (values match exactly).
+// Errors: InvalidInstanceID.*, InvalidParameterValue.
 func (s *Service) DescribeInstances(ctx context.Context, caller *identity.Principal, in *DescribeInstancesInput) (*DescribeInstancesOutput, error) {
 	if err := checkIDs("InvalidInstanceID", instanceIDPattern, in.InstanceIDs); err != nil {
 		return nil, err
 	}
-	fs, err := filters(in.Filters, "instance-state-name", "instance-id", "instance-type", "image-id", "host-id")
+	fs, err := filters(in.Filters, "instance-state-name", "instance-id", "instance-type", "image-id", "host-id", "tag:<key>", "tag-key")
 	if err != nil {
 		return nil, err
 	}
@@ -559,7 +583,7 @@ func (s *Service) DescribeInstances(ctx context.Context, caller *identity.Princi
 	out, err := store.Read(ctx, s.DB, func(tx *store.Tx) (*DescribeInstancesOutput, error) {
 		rs, err := tx.Resources(ctx, store.ResourceQuery{AccountID: caller.AccountID, Region: region, Types: []string{store.ResourceInstance},
 			IDs: ids, States: fs["instance-state-name"], InstanceTypes: fs["instance-type"], ImageIDs: fs["image-id"], HostIDs: fs["host-id"],
-			After: after, Limit: limit + 1, TerminatedSince: s.now().Add(-TerminatedVisibility)})
+			Tags: tagFilters(fs), After: after, Limit: limit + 1, TerminatedSince: s.now().Add(-TerminatedVisibility)})
 		if err != nil {
 			return nil, err
 		}
@@ -573,9 +597,13 @@ func (s *Service) DescribeInstances(ctx context.Context, caller *identity.Princi
 			rs = rs[:limit]
 			out.NextToken = nextToken(rs[limit-1].ID)
 		}
+		tags, err := resourceTags(ctx, tx, rs)
+		if err != nil {
+			return nil, err
+		}
 		byReservation := map[string]int{}
 		for _, r := range rs {
-			v, err := describeInstance(ctx, tx, r)
+			v, err := describeInstance(ctx, tx, r, tags[r.ARN])
 			if err != nil {
 				return nil, err
 			}

@@ -56,9 +56,10 @@ type ListResourceInventoryOutput struct {
 // an organization linked to License Manager with cross-account discovery on, those of every
 // account of the organization. Filters, all of which must hold: account_id, resource_id and
 // license_included (EQUALS, NOT_EQUALS), platform and application_name (EQUALS, BEGINS_WITH;
-// an application installed on a managed instance), tag:<key> (EQUALS; NOT_EQUALS too with
-// cross-account discovery). The inventory records no included licenses or resource tags, so
-// a filter on those that needs one present matches nothing. Errors:
+// an application installed on a managed instance), tag:<key> (the resource's EC2 tag with
+// that key and value: EQUALS; NOT_EQUALS too, which untagged resources pass, with
+// cross-account discovery; managed instances have no EC2 tags). The inventory records no
+// included licenses, so a license_included EQUALS matches nothing. Errors:
 // InvalidParameterValueException, FilterLimitExceededException.
 func (s *Service) ListResourceInventory(ctx context.Context, caller *identity.Principal, in *ListResourceInventoryInput) (*ListResourceInventoryOutput, error) {
 	if len(in.Filters) > maxFilters {
@@ -84,11 +85,11 @@ func (s *Service) ListResourceInventory(ctx context.Context, caller *identity.Pr
 				return nil, invalid("Filters[%d] (license_included) takes %s, not %q.", i, strings.Join(licenseIncludedValues, ", "), value)
 			}
 			none = none || cond != store.ConditionNotEquals // none recorded
-		default: // tag:<key>: none recorded
+		default: // tag:<key>
 			if cond == store.ConditionNotEquals && tagNotEquals < 0 {
 				tagNotEquals = i
 			}
-			none = none || cond != store.ConditionNotEquals
+			conds = append(conds, store.InventoryCondition{Attribute: name, Condition: cond, Value: value})
 		}
 	}
 	p, err := readPage("ListResourceInventory", digestKey(in.Filters), in.MaxResults, in.NextToken)

@@ -162,9 +162,10 @@ const (
 )
 
 // InventoryCondition compares a resource attribute with a value: Attribute is "account_id",
-// "platform", "resource_id", "resource_type" or "application_name" (some installed
-// application's name compares, or for NOT_EQUALS none does); Condition one of the Condition
-// constants.
+// "platform", "resource_id", "resource_type", "application_name" (some installed
+// application's name compares, or for NOT_EQUALS none does) or "tag:<key>" (EQUALS or
+// NOT_EQUALS only: the resource has, or has not, the tag with that value); Condition one of
+// the Condition constants.
 type InventoryCondition struct {
 	Attribute string
 	Condition string
@@ -193,6 +194,7 @@ type ResourceQuery struct {
 	ImageIDs      []string
 	HostIDs       []string
 	ClientToken   string
+	Tags          []TagFilter          // the resource's tags must pass each
 	Conditions    []InventoryCondition // all must hold
 	After         string               // resource ID of the last resource of the previous page
 	Limit         int
@@ -387,6 +389,7 @@ func (tx *Tx) resourcesSelect(b *strings.Builder, args *[]any, q ResourceQuery, 
 	in("instance_type", q.InstanceTypes)
 	in("image_id", q.ImageIDs)
 	in("host_id", q.HostIDs)
+	tagFilters(b, args, q.Tags)
 	if !q.TerminatedSince.IsZero() {
 		b.WriteString(" AND (inventory_resources.state <> 'terminated' OR inventory_resources.updated_at >= ?)")
 		*args = append(*args, q.TerminatedSince)
@@ -401,6 +404,12 @@ func (tx *Tx) resourcesSelect(b *strings.Builder, args *[]any, q ResourceQuery, 
 		}
 		if c.Attribute == "application_name" {
 			if err := tx.applicationCondition(b, args, c); err != nil {
+				return err
+			}
+			continue
+		}
+		if key, ok := strings.CutPrefix(c.Attribute, "tag:"); ok {
+			if err := tagCondition(b, args, key, c); err != nil {
 				return err
 			}
 			continue
