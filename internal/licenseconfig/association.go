@@ -3,6 +3,7 @@ package licenseconfig
 import (
 	"context"
 	"fmt"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -31,6 +32,26 @@ func ownResource(ctx context.Context, tx *store.Tx, caller *identity.Principal, 
 		r, err = tx.Resource(ctx, arn)
 	}
 	if isNotFound(err) || err == nil && (r.AccountID != caller.AccountID || r.Region != RequestRegion(ctx)) {
+		return nil, invalid("Resource %s does not exist in account %s and region %s.", arn, caller.AccountID, RequestRegion(ctx))
+	}
+	return r, err
+}
+
+// managedARNPattern matches the ARN of a managed instance (ManagedInstanceARN).
+var managedARNPattern = regexp.MustCompile(`^arn:aws:ssm:[a-z0-9-]+:\d{12}:managed-instance/mi-[0-9a-f]{17}$`)
+
+// listedResource reads a resource whose license specifications are listed: one ownResource
+// accepts, or a managed instance of the caller's account in the request's region, which
+// automated discovery associates with configurations.
+func listedResource(ctx context.Context, tx *store.Tx, caller *identity.Principal, arn string) (*store.Resource, error) {
+	if !managedARNPattern.MatchString(arn) {
+		if !resourceARNPattern.MatchString(arn) {
+			return nil, invalid("ResourceArn must be the ARN of an instance (arn:aws:ec2:REGION:ACCOUNT:instance/i-…), a Dedicated Host (…:dedicated-host/h-…), an image (arn:aws:ec2:REGION::image/ami-…) or a managed instance (arn:aws:ssm:REGION:ACCOUNT:managed-instance/mi-…), not %q.", clip(arn))
+		}
+		return ownResource(ctx, tx, caller, arn, false)
+	}
+	r, err := tx.Resource(ctx, arn)
+	if isNotFound(err) || err == nil && (r.Type != store.ResourceManaged || r.AccountID != caller.AccountID || r.Region != RequestRegion(ctx)) {
 		return nil, invalid("Resource %s does not exist in account %s and region %s.", arn, caller.AccountID, RequestRegion(ctx))
 	}
 	return r, err
@@ -144,10 +165,17 @@ func (s *Service) UpdateLicenseSpecificationsForResource(ctx context.Context, ca
 			if u == nil {
 				return nil, invalid("%s is not associated with license configuration %s.", r.ARN, a)
 			}
-			// A host's or its instance's licenses may stay tied to the host (#licenseAffinityToHost).
-			held, err := s.hold(ctx, tx, r, u, true)
+			// The host's sockets stay with another of its instances using them; else a host's
+			// or its instance's licenses may stay tied to the host (#licenseAffinityToHost).
+			passed, err := s.passOn(ctx, tx, r, u)
 			if err != nil {
 				return nil, err
+			}
+			held := false
+			if !passed {
+				if held, err = s.hold(ctx, tx, r, u, true); err != nil {
+					return nil, err
+				}
 			}
 			if !held {
 				if _, err := tx.ReleaseLicenseUsage(ctx, a, r.ARN, true); err != nil {
@@ -218,6 +246,17 @@ func (s *Service) UpdateLicenseSpecificationsForResource(ctx context.Context, ca
 			if !consuming(r) || covered {
 				units = 0
 			}
+			// The host's sockets, held already by another of its instances: shared (perHost).
+			var holder *store.LicenseUsage
+			var hold *store.AffinityHold
+			if units > 0 && perHost(c, r) {
+				if holder, hold, err = hostHolder(ctx, tx, c, r); err != nil {
+					return nil, err
+				}
+				if holder != nil {
+					units = 0
+				}
+			}
 			if r.Type == store.ResourceHost && units > 0 {
 				// The host covers its instances from now on: they give back what they hold
 				// first, so that a hard limit counts the host's units once.
@@ -231,6 +270,11 @@ func (s *Service) UpdateLicenseSpecificationsForResource(ctx context.Context, ca
 			if err := tx.AddLicenseUsage(ctx, &store.LicenseUsage{ConfigARN: a, ResourceARN: r.ARN, ResourceType: r.Type,
 				ResourceAccount: r.AccountID, AmiAssociationScope: scopes[a], Consumed: units, AssociatedAt: now}); err != nil {
 				return nil, err
+			}
+			if hold != nil {
+				if err := s.takeOver(ctx, tx, c, holder, hold, r); err != nil {
+					return nil, err
+				}
 			}
 		}
 		return &UpdateLicenseSpecificationsForResourceOutput{}, nil
@@ -255,7 +299,9 @@ type ListLicenseSpecificationsForResourceOutput struct {
 }
 
 // ListLicenseSpecificationsForResource lists the configurations associated with a resource
-// of the caller's account, in ARN order. Errors: InvalidParameterValueException.
+// of the caller's account, in ARN order: an instance, a Dedicated Host, an image, or a managed
+// instance (arn:aws:ssm:REGION:ACCOUNT:managed-instance/mi-…) with the associations automated
+// discovery made. Errors: InvalidParameterValueException.
 func (s *Service) ListLicenseSpecificationsForResource(ctx context.Context, caller *identity.Principal, in *ListLicenseSpecificationsForResourceInput) (*ListLicenseSpecificationsForResourceOutput, error) {
 	if in.ResourceArn == "" {
 		return nil, invalid("ResourceArn is required.")
@@ -265,7 +311,7 @@ func (s *Service) ListLicenseSpecificationsForResource(ctx context.Context, call
 		return nil, err
 	}
 	return store.Read(ctx, s.DB, func(tx *store.Tx) (*ListLicenseSpecificationsForResourceOutput, error) {
-		r, err := ownResource(ctx, tx, caller, in.ResourceArn, false)
+		r, err := listedResource(ctx, tx, caller, in.ResourceArn)
 		if err != nil {
 			return nil, err
 		}

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/allot-dev/allot/internal/awstime"
 	"github.com/allot-dev/allot/internal/identity"
 	"github.com/allot-dev/allot/internal/store"
 )
@@ -270,7 +271,8 @@ type ListLicenseConfigurationsOutput struct {
 // ListLicenseConfigurations lists the configurations of the caller's account in the request's
 // region, in ARN order, optionally only those named or those the filters select:
 // licenseCountingType, enforceLicenseCount (the hard limit), usagelimitExceeded (more
-// consumed than the count). Several values of one filter match any of them. Errors:
+// consumed than the count). Several values of one filter match any of them. Each
+// configuration is shown as GetLicenseConfiguration shows it, without its tags. Errors:
 // InvalidParameterValueException, FilterLimitExceededException.
 func (s *Service) ListLicenseConfigurations(ctx context.Context, caller *identity.Principal, in *ListLicenseConfigurationsInput) (*ListLicenseConfigurationsOutput, error) {
 	for i, a := range in.LicenseConfigurationArns {
@@ -317,11 +319,18 @@ func (s *Service) ListLicenseConfigurations(ctx context.Context, caller *identit
 		if err != nil {
 			return nil, err
 		}
+		runs, err := tx.DiscoveryLastRuns(ctx, arns)
+		if err != nil {
+			return nil, err
+		}
 		out := &ListLicenseConfigurationsOutput{LicenseConfigurations: []LicenseConfiguration{}, NextToken: next}
 		for _, c := range cs {
 			v, err := view(c, sums[c.ARN])
 			if err != nil {
 				return nil, err
+			}
+			if t, ok := runs[c.ARN]; ok && v.AutomatedDiscoveryInformation != nil {
+				v.AutomatedDiscoveryInformation.LastRunTime = &awstime.Epoch{Time: t}
 			}
 			out.LicenseConfigurations = append(out.LicenseConfigurations, *v)
 		}

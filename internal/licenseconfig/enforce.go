@@ -102,7 +102,8 @@ func describe(r *store.Resource) string {
 
 // unitsFor checks the rules of c against r and returns the units r takes of c: vCPUs (the
 // running ones under #honorVcpuOptimization=True, else the type's), physical cores, the
-// sockets of the Dedicated Host, or 1 per instance. Images take nothing and are not checked.
+// sockets of the Dedicated Host (once per host: see perHost), or 1 per instance. Images take
+// nothing and are not checked.
 func unitsFor(c *store.LicenseConfiguration, r *store.Resource) (int64, error) {
 	if r.Type == store.ResourceImage {
 		return 0, nil
@@ -166,6 +167,13 @@ type Admission struct {
 type admitted struct {
 	c     *store.LicenseConfiguration
 	units int64
+	// once: the units are the host's sockets, taken once for the launch and held by its first
+	// instance (perHost); none when another instance on the host holds them already.
+	once bool
+	// from is that instance's association when its units are held for #licenseAffinityToHost
+	// (hold): the launch's first instance takes them over (takeOver).
+	from *store.LicenseUsage
+	hold *store.AffinityHold
 }
 
 // Configurations returns the ARNs of the configurations admitted, in order.
@@ -232,12 +240,25 @@ func (s *Service) Admit(ctx context.Context, tx *store.Tx, caller *identity.Prin
 		if err != nil {
 			return nil, err
 		}
-		if covered, err := hostCovers(ctx, tx, c, r); err != nil {
+		covered, err := hostCovers(ctx, tx, c, r)
+		if err != nil {
 			return nil, err
-		} else if covered {
-			units = 0
 		}
-		a.entries = append(a.entries, admitted{c: c, units: units})
+		e := admitted{c: c, units: units}
+		switch {
+		case covered:
+			e.units = 0
+		case perHost(c, r):
+			e.once = true
+			holder, hold, err := hostHolder(ctx, tx, c, r)
+			if err != nil {
+				return nil, err
+			}
+			if holder != nil {
+				e.units, e.from, e.hold = 0, holder, hold
+			}
+		}
+		a.entries = append(a.entries, e)
 	}
 	return a, nil
 }
@@ -252,6 +273,12 @@ func (a *Admission) Fit(want int) int {
 		if !c.HardLimit || c.LicenseCount == nil || e.units == 0 {
 			continue
 		}
+		if e.once {
+			if *c.LicenseCount-c.Consumed < e.units {
+				n = 0
+			}
+			continue
+		}
 		n = min(n, max(*c.LicenseCount-c.Consumed, 0)/e.units)
 	}
 	return int(n)
@@ -259,7 +286,8 @@ func (a *Admission) Fit(want int) int {
 
 // Consume takes the units of the admitted configurations for rs, the instances of one launch
 // (stored already in this transaction), with one conditional UPDATE per configuration in ARN order, associates them
-// and records an alert for each configuration left over a soft limit. It returns a *Refusal
+// and records an alert for each configuration left over a soft limit. A Socket configuration's
+// units, the host's sockets, are taken once and held by the first instance (perHost). It returns a *Refusal
 // when a hard limit has no room or the configuration was disabled meanwhile; the caller's
 // transaction then rolls back whatever was written.
 func (s *Service) Consume(ctx context.Context, tx *store.Tx, a *Admission, rs []*store.Resource) error {
@@ -272,13 +300,26 @@ func (s *Service) Consume(ctx context.Context, tx *store.Tx, a *Admission, rs []
 	}
 	now := tx.Now()
 	for _, e := range a.entries {
-		if err := s.take(ctx, tx, e.c, e.units, int64(len(rs)), subject, rs[0].ARN); err != nil {
+		n := int64(len(rs))
+		if e.once {
+			n = 1
+		}
+		if err := s.take(ctx, tx, e.c, e.units, n, subject, rs[0].ARN); err != nil {
 			return err
 		}
-		for _, r := range rs {
+		for i, r := range rs {
+			units := e.units
+			if e.once && i > 0 {
+				units = 0
+			}
 			err := tx.AddLicenseUsage(ctx, &store.LicenseUsage{ConfigARN: e.c.ARN, ResourceARN: r.ARN, ResourceType: r.Type,
-				ResourceAccount: r.AccountID, Consumed: e.units, AssociatedAt: now})
+				ResourceAccount: r.AccountID, Consumed: units, AssociatedAt: now})
 			if err != nil {
+				return err
+			}
+		}
+		if e.from != nil && e.hold != nil {
+			if err := s.takeOver(ctx, tx, e.c, e.from, e.hold, rs[0]); err != nil {
 				return err
 			}
 		}
@@ -337,8 +378,10 @@ func raiseAlert(ctx context.Context, tx *store.Tx, c *store.LicenseConfiguration
 }
 
 // Resume takes units again for a resource that starts (a stopped instance): for each of its
-// associations with an AVAILABLE configuration, the rules are checked and the units taken.
-// Associations with a DISABLED configuration stay untracked. Errors: a *Refusal.
+// associations with an AVAILABLE configuration, the rules are checked and the units taken
+// (a Socket configuration's only when no other instance on its Dedicated Host holds them:
+// perHost). Associations with a DISABLED configuration stay untracked. The caller has locked
+// the instance's row and its host's. Errors: a *Refusal.
 func (s *Service) Resume(ctx context.Context, tx *store.Tx, r *store.Resource) error {
 	us, err := tx.ResourceLicenseUsage(ctx, r.ARN)
 	if err != nil {
@@ -365,10 +408,26 @@ func (s *Service) Resume(ctx context.Context, tx *store.Tx, r *store.Resource) e
 		if err != nil {
 			return err
 		}
-		if covered, err := hostCovers(ctx, tx, c, r); err != nil {
+		covered, err := hostCovers(ctx, tx, c, r)
+		if err != nil {
 			return err
-		} else if covered {
+		}
+		if covered {
 			units = 0
+		} else if perHost(c, r) {
+			holder, hold, err := hostHolder(ctx, tx, c, r)
+			if err != nil {
+				return err
+			}
+			if holder != nil {
+				// Another instance on the host holds its sockets: r shares them.
+				if hold != nil {
+					if err := s.takeOver(ctx, tx, c, holder, hold, r); err != nil {
+						return err
+					}
+				}
+				continue
+			}
 		}
 		if units == 0 {
 			continue
@@ -387,17 +446,38 @@ func (s *Service) Resume(ctx context.Context, tx *store.Tx, r *store.Resource) e
 // and hold nothing; on terminate or release (remove true) they are deleted. A Dedicated Host,
 // or an instance on one, keeps the units of a configuration with #licenseAffinityToHost until
 // the affinity period since it took them has passed (see hold); RunStaleSweeper returns them
-// then.
+// then. An instance holding its host's sockets for a Socket configuration passes them on to
+// another running instance on the host that uses it, if there is one (passOn). The caller has
+// locked r's row.
 func (s *Service) Release(ctx context.Context, tx *store.Tx, r *store.Resource, remove bool) error {
 	if r.Type != store.ResourceHost && r.HostID == "" {
 		_, err := tx.ReleaseResourceLicenses(ctx, r.ARN, remove)
 		return err
+	}
+	if r.Type == store.ResourceInstance {
+		// The host's row before the configurations', as a launch on the host locks them: which
+		// of its instances holds its sockets must not change under this call.
+		if _, err := tx.LockResource(ctx, HostARN(r.Region, r.AccountID, r.HostID)); err != nil && !isNotFound(err) {
+			return err
+		}
 	}
 	us, err := tx.ResourceLicenseUsage(ctx, r.ARN)
 	if err != nil {
 		return err
 	}
 	for _, u := range us { // in configuration ARN order, as ReleaseResourceLicenses
+		passed, err := s.passOn(ctx, tx, r, u)
+		if err != nil {
+			return err
+		}
+		if passed {
+			if remove {
+				if _, err := tx.ReleaseLicenseUsage(ctx, u.ConfigARN, r.ARN, true); err != nil && !isNotFound(err) {
+					return err
+				}
+			}
+			continue
+		}
 		held, err := s.hold(ctx, tx, r, u, remove)
 		if err != nil {
 			return err
@@ -493,7 +573,7 @@ func coverInstances(ctx context.Context, tx *store.Tx, c *store.LicenseConfigura
 
 // uncoverInstances takes units of c again for the running instances on host h associated
 // with c, now that h's association with c was removed: they count themselves, checked as at
-// launch. Errors: a *Refusal.
+// launch (a Socket configuration's, the host's sockets, once: perHost). Errors: a *Refusal.
 func (s *Service) uncoverInstances(ctx context.Context, tx *store.Tx, c *store.LicenseConfiguration, h *store.Resource) error {
 	if c.CountingType != CountCore && c.CountingType != CountSocket || c.Status != store.ConfigurationAvailable {
 		return nil
@@ -502,6 +582,7 @@ func (s *Service) uncoverInstances(ctx context.Context, tx *store.Tx, c *store.L
 	if err != nil {
 		return err
 	}
+	shared := false // a Socket configuration's: the host's sockets taken by one of them
 	for _, i := range insts {
 		if i.AccountID != h.AccountID || i.Region != h.Region || !consuming(i) {
 			continue
@@ -510,9 +591,10 @@ func (s *Service) uncoverInstances(ctx context.Context, tx *store.Tx, c *store.L
 		if err != nil {
 			return err
 		}
-		if len(us) == 0 || us[0].Consumed > 0 {
+		if len(us) == 0 || us[0].Consumed > 0 || shared {
 			continue
 		}
+		shared = perHost(c, i)
 		units, err := unitsFor(c, i)
 		if err != nil {
 			return err
@@ -521,6 +603,127 @@ func (s *Service) uncoverInstances(ctx context.Context, tx *store.Tx, c *store.L
 			return err
 		}
 		if _, err := tx.ResumeLicenseUsage(ctx, c.ARN, i.ARN, units); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// perHost reports whether c counts r's units once per Dedicated Host: a Socket configuration
+// counts the sockets of the host an instance is placed on once, however many of the host's
+// instances use it, as a per-socket license covers the whole server. One of those instances'
+// associations holds them, the others hold nothing; when it stops using them, they pass to
+// another (passOn), or go back to the pool with the last one. (A host associated with c
+// itself covers its instances instead: hostCovers.)
+func perHost(c *store.LicenseConfiguration, r *store.Resource) bool {
+	return c.CountingType == CountSocket && r.Type == store.ResourceInstance && r.HostID != ""
+}
+
+// hostHolder returns the association of c with another instance on r's host that holds the
+// host's sockets (perHost), with its hold when they are only held for #licenseAffinityToHost
+// (the instance stopped, or its association removed), or nil. A running holder is preferred.
+// Callers lock the host's row first.
+func hostHolder(ctx context.Context, tx *store.Tx, c *store.LicenseConfiguration, r *store.Resource) (*store.LicenseUsage, *store.AffinityHold, error) {
+	arns, err := hostSiblings(ctx, tx, r, false)
+	if err != nil || len(arns) == 0 {
+		return nil, nil, err
+	}
+	us, err := tx.LicenseUsages(ctx, store.LicenseUsageQuery{ConfigARN: c.ARN, ResourceARNs: arns, ConsumingOnly: true})
+	if err != nil || len(us) == 0 {
+		return nil, nil, err
+	}
+	var held *store.LicenseUsage
+	var hold *store.AffinityHold
+	for _, u := range us {
+		h, err := tx.AffinityHoldOf(ctx, c.ARN, u.ResourceARN)
+		if isNotFound(err) {
+			return u, nil, nil
+		}
+		if err != nil {
+			return nil, nil, err
+		}
+		if held == nil {
+			held, hold = u, h
+		}
+	}
+	return held, hold, nil
+}
+
+// hostSiblings returns the ARNs of the other instances of r's account and region on r's
+// Dedicated Host that are not terminated, or with running, those that are running.
+func hostSiblings(ctx context.Context, tx *store.Tx, r *store.Resource, running bool) ([]string, error) {
+	insts, err := tx.HostInstances(ctx, r.HostID)
+	if err != nil {
+		return nil, err
+	}
+	var arns []string
+	for _, i := range insts {
+		if i.ARN != r.ARN && i.AccountID == r.AccountID && i.Region == r.Region && (!running || consuming(i)) {
+			arns = append(arns, i.ARN)
+		}
+	}
+	return arns, nil
+}
+
+// passOn moves the host's sockets that r, an instance that stops using them (stopped,
+// terminated, or its association removed), holds of an AVAILABLE Socket configuration through
+// u to another running instance on the host associated with it, and reports whether it did:
+// the host's sockets stay consumed once while any of its instances uses them (perHost).
+// Callers lock the host's row first.
+func (s *Service) passOn(ctx context.Context, tx *store.Tx, r *store.Resource, u *store.LicenseUsage) (bool, error) {
+	if u.Consumed == 0 || r.Type != store.ResourceInstance || r.HostID == "" {
+		return false, nil
+	}
+	c, err := tx.LicenseConfiguration(ctx, u.ConfigARN)
+	if err != nil {
+		return false, err
+	}
+	if !perHost(c, r) || c.Status != store.ConfigurationAvailable {
+		return false, nil
+	}
+	arns, err := hostSiblings(ctx, tx, r, true)
+	if err != nil || len(arns) == 0 {
+		return false, err
+	}
+	us, err := tx.LicenseUsages(ctx, store.LicenseUsageQuery{ConfigARN: c.ARN, ResourceARNs: arns})
+	if err != nil {
+		return false, err
+	}
+	for _, o := range us {
+		if o.Consumed == 0 {
+			return tx.MoveLicenseUsage(ctx, c.ARN, r.ARN, o.ResourceARN, u.Consumed)
+		}
+	}
+	return false, nil
+}
+
+// takeOver has r, an instance that starts using c on its Dedicated Host, take over the host's
+// sockets that from, another instance's association, holds for #licenseAffinityToHost (hold):
+// they are in use on the host again, so the hold ends without returning them, and from's
+// association goes if the hold was to remove it. r's association, holding nothing, is stored
+// already. Should the hold have ended meanwhile, r takes the sockets itself, checked against a
+// hard limit (a *Refusal).
+func (s *Service) takeOver(ctx context.Context, tx *store.Tx, c *store.LicenseConfiguration, from *store.LicenseUsage, hold *store.AffinityHold, r *store.Resource) error {
+	// The hold's row before the association's, as the sweep ending it takes them.
+	cancelled, err := tx.CancelAffinityHold(ctx, c.ARN, from.ResourceARN)
+	if err != nil {
+		return err
+	}
+	moved := false
+	if cancelled {
+		if moved, err = tx.MoveLicenseUsage(ctx, c.ARN, from.ResourceARN, r.ARN, from.Consumed); err != nil {
+			return err
+		}
+	}
+	if !moved {
+		if err := s.take(ctx, tx, c, r.Sockets, 1, describe(r), r.ARN); err != nil {
+			return err
+		}
+		_, err := tx.ResumeLicenseUsage(ctx, c.ARN, r.ARN, r.Sockets)
+		return err
+	}
+	if hold.Disassociate { // holding nothing now: nothing returns
+		if _, err := tx.RemoveLicenseUsage(ctx, c.ARN, from.ResourceARN); err != nil && !isNotFound(err) {
 			return err
 		}
 	}

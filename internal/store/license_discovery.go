@@ -146,6 +146,67 @@ func (tx *Tx) DiscoveryLastRun(ctx context.Context, configARN string) (t time.Ti
 	return t, true, nil
 }
 
+// DiscoveryLastRuns returns when automated discovery last ran for each of the configurations
+// named that it ran for, in one query: a page of ListLicenseConfigurations.
+func (tx *Tx) DiscoveryLastRuns(ctx context.Context, configARNs []string) (map[string]time.Time, error) {
+	out := map[string]time.Time{}
+	if len(configARNs) == 0 {
+		return out, nil
+	}
+	var b strings.Builder
+	b.WriteString(`SELECT config_arn, last_run_at FROM license_discovery_runs WHERE 1 = 1`)
+	var args []any
+	inFilter(&b, &args)("config_arn", configARNs)
+	rows, err := tx.Query(ctx, b.String(), args...)
+	if err != nil {
+		return nil, fmt.Errorf("store: discovery runs: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var arn string
+		var t time.Time
+		if err := rows.Scan(&arn, ScanTime(&t)); err != nil {
+			return nil, fmt.Errorf("store: discovery runs: %w", err)
+		}
+		out[arn] = t
+	}
+	if err := rows.Err(); err != nil {
+		tx.noteErr(err)
+		return nil, fmt.Errorf("store: discovery runs: %w", err)
+	}
+	return out, nil
+}
+
+// MoveLicenseUsage moves the units one association of a configuration holds (units) to
+// another association of the same configuration that holds none, leaving the configuration's
+// counter as it is: the licenses of a Dedicated Host's sockets passing from one of its
+// instances to another. It reports whether it moved them; false, with nothing written, when
+// the first association no longer holds units. Compared and swapped as
+// ReleaseLicenseUsage does; an error wrapping ErrConflict when the second association is gone
+// or holds units (the caller rolls back).
+func (tx *Tx) MoveLicenseUsage(ctx context.Context, configARN, fromARN, toARN string, units int64) (bool, error) {
+	res, err := tx.Exec(ctx, `UPDATE license_configuration_usage SET consumed = 0 WHERE config_arn = ? AND resource_arn = ? AND consumed = ?`,
+		configARN, fromARN, units)
+	if err != nil {
+		return false, fmt.Errorf("store: move %s from %s: %w", configARN, fromARN, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, fmt.Errorf("store: move %s from %s: %w", configARN, fromARN, err)
+	}
+	if n != 1 {
+		return false, nil
+	}
+	ok, err := tx.ResumeLicenseUsage(ctx, configARN, toARN, units)
+	if err != nil {
+		return false, err
+	}
+	if !ok {
+		return false, fmt.Errorf("store: move %s from %s to %s: %w", configARN, fromARN, toARN, ErrConflict)
+	}
+	return true, nil
+}
+
 // RecountLicenseUsage changes the units an association holds from units (what it holds now)
 // to want, for a resource whose CPUs changed, and reports whether it did (false: the
 // association is gone or holds something else). A decrease returns the difference to the
