@@ -681,3 +681,33 @@ func timeOrderedID(t time.Time) string {
 	rand.Read(b)
 	return fmt.Sprintf("%016x-%s", t.UnixMicro(), hex.EncodeToString(b))
 }
+
+// MoveLicenseUsage moves the units one association of a configuration holds (units) to
+// another association of the same configuration that holds none, leaving the configuration's
+// counter as it is: the licenses of a Dedicated Host's sockets passing from one of its
+// instances to another. It reports whether it moved them; false, with nothing written, when
+// the first association no longer holds units. Compared and swapped as
+// ReleaseLicenseUsage does; an error wrapping ErrConflict when the second association is gone
+// or holds units (the caller rolls back).
+func (tx *Tx) MoveLicenseUsage(ctx context.Context, configARN, fromARN, toARN string, units int64) (bool, error) {
+	res, err := tx.Exec(ctx, `UPDATE license_configuration_usage SET consumed = 0 WHERE config_arn = ? AND resource_arn = ? AND consumed = ?`,
+		configARN, fromARN, units)
+	if err != nil {
+		return false, fmt.Errorf("store: move %s from %s: %w", configARN, fromARN, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, fmt.Errorf("store: move %s from %s: %w", configARN, fromARN, err)
+	}
+	if n != 1 {
+		return false, nil
+	}
+	ok, err := tx.ResumeLicenseUsage(ctx, configARN, toARN, units)
+	if err != nil {
+		return false, err
+	}
+	if !ok {
+		return false, fmt.Errorf("store: move %s from %s to %s: %w", configARN, fromARN, toARN, ErrConflict)
+	}
+	return true, nil
+}
