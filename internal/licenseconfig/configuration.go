@@ -311,31 +311,41 @@ func (s *Service) ListLicenseConfigurations(ctx context.Context, caller *identit
 			return nil, err
 		}
 		cs, next := cut(p, cs, func(c *store.LicenseConfiguration) string { return c.ARN })
-		arns := make([]string, len(cs))
-		for i, c := range cs {
-			arns[i] = c.ARN
-		}
-		sums, err := tx.LicenseUsageSummaries(ctx, arns)
+		views, err := listViews(ctx, tx, cs)
 		if err != nil {
 			return nil, err
 		}
-		runs, err := tx.DiscoveryLastRuns(ctx, arns)
-		if err != nil {
-			return nil, err
-		}
-		out := &ListLicenseConfigurationsOutput{LicenseConfigurations: []LicenseConfiguration{}, NextToken: next}
-		for _, c := range cs {
-			v, err := view(c, sums[c.ARN])
-			if err != nil {
-				return nil, err
-			}
-			if t, ok := runs[c.ARN]; ok && v.AutomatedDiscoveryInformation != nil {
-				v.AutomatedDiscoveryInformation.LastRunTime = &awstime.Epoch{Time: t}
-			}
-			out.LicenseConfigurations = append(out.LicenseConfigurations, *v)
-		}
-		return out, nil
+		return &ListLicenseConfigurationsOutput{LicenseConfigurations: views, NextToken: next}, nil
 	})
+}
+
+// listViews returns a page of configurations as a list answers them: usage summaries and
+// discovery's last run read with one query each for the page.
+func listViews(ctx context.Context, tx *store.Tx, cs []*store.LicenseConfiguration) ([]LicenseConfiguration, error) {
+	arns := make([]string, len(cs))
+	for i, c := range cs {
+		arns[i] = c.ARN
+	}
+	sums, err := tx.LicenseUsageSummaries(ctx, arns)
+	if err != nil {
+		return nil, err
+	}
+	runs, err := tx.DiscoveryLastRuns(ctx, arns)
+	if err != nil {
+		return nil, err
+	}
+	views := make([]LicenseConfiguration, 0, len(cs))
+	for _, c := range cs {
+		v, err := view(c, sums[c.ARN])
+		if err != nil {
+			return nil, err
+		}
+		if t, ok := runs[c.ARN]; ok && v.AutomatedDiscoveryInformation != nil {
+			v.AutomatedDiscoveryInformation.LastRunTime = &awstime.Epoch{Time: t}
+		}
+		views = append(views, *v)
+	}
+	return views, nil
 }
 
 // digestKey names what a list call selects, so that its NextToken is not used for another.

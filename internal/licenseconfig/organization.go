@@ -198,23 +198,11 @@ func (s *Service) ListLicenseConfigurationsForOrganization(ctx context.Context, 
 			cs = append(cs, more...)
 		}
 		cs, next := cut(p, cs, func(c *store.LicenseConfiguration) string { return c.ARN })
-		out := &ListLicenseConfigurationsForOrganizationOutput{LicenseConfigurations: []LicenseConfiguration{}, NextToken: next}
-		arns := make([]string, len(cs))
-		for i, c := range cs {
-			arns[i] = c.ARN
-		}
-		sums, err := tx.LicenseUsageSummaries(ctx, arns)
+		views, err := listViews(ctx, tx, cs)
 		if err != nil {
 			return nil, err
 		}
-		for _, c := range cs {
-			v, err := view(c, sums[c.ARN])
-			if err != nil {
-				return nil, err
-			}
-			out.LicenseConfigurations = append(out.LicenseConfigurations, *v)
-		}
-		return out, nil
+		return &ListLicenseConfigurationsForOrganizationOutput{LicenseConfigurations: views, NextToken: next}, nil
 	})
 }
 
