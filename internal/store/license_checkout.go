@@ -66,6 +66,9 @@ type Checkout struct {
 
 // PutEntitlementLimits sets a license's counters to limits, keeping units out; counters not in limits get MaxCount 0.
 func (tx *Tx) PutEntitlementLimits(ctx context.Context, arn string, limits []EntitlementLimit) error {
+	if err := tx.flushUsage(ctx); err != nil {
+		return fmt.Errorf("store: entitlement limits of %s: %w", arn, err)
+	}
 	names := make([]any, 0, len(limits)+1)
 	names = append(names, arn)
 	for _, l := range limits {
@@ -91,6 +94,13 @@ func (tx *Tx) PutEntitlementLimits(ctx context.Context, arn string, limits []Ent
 
 // ConsumeEntitlement takes units of a counted entitlement if MaxCount (or Overage) allows and reports whether it did.
 func (tx *Tx) ConsumeEntitlement(ctx context.Context, arn, name string, units int64) (bool, error) {
+	if u := tx.usage; u != nil {
+		ok, err := u.take(ctx, tx, usageKey{arn, name}, units)
+		if err != nil {
+			return false, fmt.Errorf("store: consume %s of %s: %w", name, arn, err)
+		}
+		return ok, nil
+	}
 	res, err := tx.Exec(ctx, `UPDATE license_entitlement_usage SET consumed = consumed + ?
 		WHERE license_arn = ? AND name = ? AND max_count IS NOT NULL AND (overage OR consumed + ? <= max_count)`,
 		units, arn, name, units)
@@ -106,6 +116,9 @@ func (tx *Tx) ConsumeEntitlement(ctx context.Context, arn, name string, units in
 
 // EntitlementCounters returns a license's counters by name as stored (expired units not reclaimed yet included).
 func (tx *Tx) EntitlementCounters(ctx context.Context, arn string) ([]EntitlementUsage, error) {
+	if err := tx.flushUsage(ctx); err != nil {
+		return nil, fmt.Errorf("store: usage of %s: %w", arn, err)
+	}
 	rows, err := tx.Query(ctx, `SELECT name, unit, max_count, overage, consumed FROM license_entitlement_usage
 		WHERE license_arn = ? ORDER BY name`, arn)
 	if err != nil {
@@ -196,6 +209,9 @@ func (tx *Tx) CreateCheckout(ctx context.Context, c *Checkout) error {
 	if n, _ := res.RowsAffected(); n == 0 {
 		return fmt.Errorf("store: create checkout with client token %q: %w", c.ClientToken, ErrConflict)
 	}
+	if u := tx.usage; u != nil {
+		u.created(c)
+	}
 	return nil
 }
 
@@ -262,6 +278,9 @@ const sqlExtendCheckout = `UPDATE license_checkouts SET expires_at = ? WHERE tok
 
 // ExtendCheckout sets the expiry of a checkout still ACTIVE and unexpired at now and reports whether it did.
 func (tx *Tx) ExtendCheckout(ctx context.Context, token string, expiresAt, now time.Time) (bool, error) {
+	if u := tx.usage; u != nil && u.checkouts != nil {
+		u.checkouts.take(token) // its expiry changes
+	}
 	res, err := tx.Exec(ctx, sqlExtendCheckout, expiresAt, token, now)
 	if err != nil {
 		return false, fmt.Errorf("store: extend checkout %q: %w", token, err)
@@ -297,6 +316,11 @@ const sqlCheckInIf = `UPDATE license_checkouts SET status = ?, ended_at = ?
 // allow is returned, and the caller's transaction must then be rolled back. It reports
 // whether it ended the checkout; when not, nothing was changed.
 func (tx *Tx) CheckInIf(ctx context.Context, token, accountID, beneficiary string, now time.Time, allow func(*Checkout) error) (bool, error) {
+	if u := tx.usage; u != nil {
+		if ended, done, err := tx.checkInKnown(ctx, u, token, accountID, beneficiary, now, allow); done {
+			return ended, err
+		}
+	}
 	c := &Checkout{Token: token}
 	var ents string
 	err := tx.QueryRow(ctx, sqlCheckInIf, CheckoutCheckedIn, now, token, accountID, now, beneficiary, beneficiary).
@@ -326,6 +350,12 @@ func (tx *Tx) CheckInIf(ctx context.Context, token, accountID, beneficiary strin
 		names = append(names, n)
 	}
 	slices.Sort(names)
+	if u := tx.usage; u != nil {
+		for _, n := range names {
+			u.give(tx, usageKey{c.LicenseARN, n}, units[n])
+		}
+		return true, nil
+	}
 	for _, n := range names {
 		if _, err := tx.Exec(ctx, `UPDATE license_entitlement_usage SET consumed = consumed - ? WHERE license_arn = ? AND name = ?`,
 			units[n], c.LicenseARN, n); err != nil {
@@ -356,6 +386,9 @@ func (tx *Tx) ReclaimExpiredCheckouts(ctx context.Context, now time.Time, licens
 
 // endCheckouts sets the status of the checkouts where selects, returns their units and counts them.
 func (tx *Tx) endCheckouts(ctx context.Context, status string, now time.Time, where string, args ...any) (int, error) {
+	if err := tx.flushUsage(ctx); err != nil {
+		return 0, err
+	}
 	rows, err := tx.Query(ctx, `UPDATE license_checkouts SET status = ?, ended_at = ? WHERE `+where+`
 		RETURNING license_arn, entitlements`, append([]any{status, now}, args...)...)
 	if err != nil {

@@ -33,6 +33,9 @@ type Tx struct {
 	db    *DB
 	now   time.Time
 	write bool
+	// usage is the SQLite writer's batch of entitlement counters this write runs in (see
+	// usageBatch); nil when each counter change is written at once (PostgreSQL, reads).
+	usage *usageBatch
 
 	done    bool
 	touched bool        // a statement may have changed configuration (see Generation)

@@ -37,6 +37,11 @@ type writer struct {
 	// stale is set when the transaction outcome or the connection is in doubt: before the next
 	// batch the writer checks its connection and reads its chain head back from the database.
 	stale bool
+	// usage holds the entitlement counters of the batch's transaction on SQLite (see
+	// usageBatch); nil between batches.
+	usage *usageBatch
+	// checkouts are the checkouts last committed, on SQLite (see checkoutCache).
+	checkouts *checkoutCache
 }
 
 // connection is what *sql.DB and *sql.Conn have in common that a writer needs.
@@ -194,6 +199,7 @@ func (w *writer) commit(batch []*request) {
 		}
 	}
 	bg := context.Background()
+	defer func() { w.usage = nil }()
 	w.db.batches.Add(1)
 	w.db.requests.Add(int64(len(outs)))
 	preSeq, preHash := w.seq, w.hash
@@ -224,6 +230,10 @@ func (w *writer) commit(batch []*request) {
 		stmts = &txStmts{sqlTx: tx, cache: w.db.wstmts}
 		if w.db.dialect == DialectSQLite {
 			w.checkExternalWrites(stmts)
+			if w.checkouts == nil {
+				w.checkouts = newCheckoutCache()
+			}
+			w.usage = newUsageBatch(stmts, w.checkouts)
 		}
 		savepoints := len(outs) > 1 && !optimistic
 		succeeded, touched = 0, false
@@ -259,6 +269,16 @@ func (w *writer) commit(batch []*request) {
 		w.seq, w.hash = preSeq, preHash
 		optimistic = false
 	}
+	if succeeded > 0 && w.usage != nil {
+		err := w.usage.flush(func(query string, args ...any) error {
+			_, err := w.db.execTx(bg, stmts, query, args...)
+			return translate(err)
+		})
+		if err != nil {
+			abort(err)
+			return
+		}
+	}
 	if succeeded > 0 {
 		recs := make([]*audit.Record, 0, len(outs))
 		for _, o := range outs {
@@ -290,6 +310,9 @@ func (w *writer) commit(batch []*request) {
 		w.db.log.Error("store commit failed", "writer", w.index, "requests", len(outs), "err", err)
 		fail(err)
 		return
+	}
+	if w.usage != nil {
+		w.usage.committed()
 	}
 	if touched {
 		w.db.gen.Add(1) // before anyone is answered: a request that follows sees the change
@@ -339,7 +362,10 @@ func (w *writer) apply(stmts *txStmts, o *outcome, savepoints bool, claimed map[
 		}
 	}
 	seq, hash := w.seq, w.hash
-	tx := &Tx{q: stmts.sqlTx, st: stmts, db: w.db, now: w.db.timestamp(), write: true}
+	if w.usage != nil {
+		w.usage.beginRequest()
+	}
+	tx := &Tx{q: stmts.sqlTx, st: stmts, db: w.db, now: w.db.timestamp(), write: true, usage: w.usage}
 	err := w.call(tx, o.r.fn)
 	tx.finish()
 	if err == nil && tx.failed != nil && w.db.dialect == DialectPostgres {
@@ -367,6 +393,9 @@ func (w *writer) apply(stmts *txStmts, o *outcome, savepoints bool, claimed map[
 	}
 	o.err = err
 	w.seq, w.hash = seq, hash
+	if w.usage != nil {
+		w.usage.undoRequest()
+	}
 	if o.pending != nil {
 		o.pending.Done(false)
 		o.pending, o.rec = nil, nil
@@ -424,7 +453,8 @@ func (db *DB) prepareWriterStatements(ctx context.Context) error {
 	if db.dialect != DialectSQLite {
 		return nil
 	}
-	for _, q := range []string{sqlSavepoint, sqlRelease, sqlRollbackTo, sqlInsertEvent, sqlInsertResource, sqlDataVersion} {
+	for _, q := range []string{sqlSavepoint, sqlRelease, sqlRollbackTo, sqlInsertEvent, sqlInsertResource, sqlDataVersion,
+		sqlUsageCounter, sqlUsageAdd, sqlCheckInKnown} {
 		if err := db.wstmts.add(ctx, q); err != nil {
 			return fmt.Errorf("store: prepare: %w", err)
 		}
