@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	lm "github.com/aws/aws-sdk-go-v2/service/licensemanager"
 	lmtypes "github.com/aws/aws-sdk-go-v2/service/licensemanager/types"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
@@ -53,6 +54,18 @@ func inventoryServer(t testing.TB, spec loadgen.InventorySpec, database string) 
 		t.Fatal(err)
 	}
 	return startServer(t, o)
+}
+
+// retryClosedConnections lets a client retry, as the SDK's default retryer does, a read
+// call whose response the SDK's HTTP transport cut off by closing the connection (the
+// server answered while the transport was still finishing the request; the SDK's "use of
+// closed network connection", aws-sdk-go-v2#2737). The harness's clients retry nothing, so
+// that a test sees every error; hundreds of pages in a row meet this race.
+func retryClosedConnections(o *lm.Options) {
+	o.Retryer = retry.NewStandard(func(so *retry.StandardOptions) {
+		so.MaxAttempts = 3
+		so.Retryables = []retry.IsErrorRetryable{retry.RetryableConnectionError{}}
+	})
 }
 
 // inventoryFilter is a ListResourceInventory filter of the tests and benchmarks below.
@@ -176,7 +189,7 @@ func TestListResourceInventory_Filters(t *testing.T) {
 
 func checkInventoryFilters(t *testing.T, s *server, spec loadgen.InventorySpec) {
 	ctx := context.Background()
-	c := lm.NewFromConfig(s.awsConfig(rootKeyID, rootSecret))
+	c := lm.NewFromConfig(s.awsConfig(rootKeyID, rootSecret), retryClosedConnections)
 	for _, q := range inventoryQueries() {
 		t.Run(q.name, func(t *testing.T) {
 			want := wantInventory(spec, q.filters)
@@ -233,7 +246,7 @@ func BenchmarkListResourceInventory(b *testing.B) {
 	s := inventoryServer(b, spec, "")
 	ctx := context.Background()
 	cfg := s.awsConfig(rootKeyID, rootSecret)
-	c := lm.NewFromConfig(cfg)
+	c := lm.NewFromConfig(cfg, retryClosedConnections)
 	b.Run("GetCallerIdentity", func(b *testing.B) {
 		stsc := sts.NewFromConfig(cfg)
 		for b.Loop() {
