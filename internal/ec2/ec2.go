@@ -20,6 +20,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/allot-dev/allot/internal/awserr"
 	"github.com/allot-dev/allot/internal/licenseconfig"
@@ -104,6 +105,22 @@ func invalid(format string, args ...any) error {
 
 func missing(name string) error {
 	return awserr.New(ErrMissingParameter, "The request must contain the parameter %s.", name)
+}
+
+// maxClientTokenLen is the longest ClientToken EC2 accepts, in ASCII characters.
+const maxClientTokenLen = 64
+
+// checkClientToken checks a ClientToken member: at most 64 ASCII characters, as in EC2.
+func checkClientToken(token string) error {
+	if len(token) > maxClientTokenLen {
+		return invalid("ClientToken must have at most %d ASCII characters, not %d.", maxClientTokenLen, len(token))
+	}
+	for i := 0; i < len(token); i++ {
+		if token[i] >= utf8.RuneSelf {
+			return invalid("ClientToken must have ASCII characters only.")
+		}
+	}
+	return nil
 }
 
 func dryRun(dry *bool) error {

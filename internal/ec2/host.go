@@ -57,8 +57,18 @@ func (s *Service) AllocateHosts(ctx context.Context, caller *identity.Principal,
 	if (in.InstanceType == "") == (in.InstanceFamily == "") {
 		return nil, awserr.New(ErrInvalidParameterCombination, "Specify either InstanceType or InstanceFamily.")
 	}
-	if in.AutoPlacement == "on" {
+	switch in.AutoPlacement {
+	case "", "off":
+	case "on":
 		return nil, awserr.New(ErrUnsupported, "AutoPlacement on is not supported: launch instances on a host by naming its HostId.")
+	default:
+		return nil, invalid("Invalid value '%s' for AutoPlacement: it is on or off.", clipTag(in.AutoPlacement))
+	}
+	if in.HostRecovery != "" && in.HostRecovery != "on" && in.HostRecovery != "off" {
+		return nil, invalid("Invalid value '%s' for HostRecovery: it is on or off.", clipTag(in.HostRecovery))
+	}
+	if err := checkClientToken(in.ClientToken); err != nil {
+		return nil, err
 	}
 	family := in.InstanceFamily
 	if in.InstanceType != "" {

@@ -3,6 +3,7 @@ package ec2
 import (
 	"cmp"
 	"context"
+	"encoding/base64"
 	"fmt"
 	"slices"
 	"strings"
@@ -15,6 +16,9 @@ import (
 )
 
 const maxInstancesPerLaunch = 100
+
+// maxUserDataBytes is the most user data an instance takes, before base64 encoding (16 KB).
+const maxUserDataBytes = 16 << 10
 
 // Placement is where an instance runs.
 type Placement struct {
@@ -139,6 +143,12 @@ func checkLaunch(in *RunInstancesInput) (min, max int, err error) {
 	}
 	if max > maxInstancesPerLaunch {
 		return 0, 0, invalid("MaxCount must be at most %d on this server, not %d.", maxInstancesPerLaunch, max)
+	}
+	if err := checkClientToken(in.ClientToken); err != nil {
+		return 0, 0, err
+	}
+	if len(in.UserData) > base64.StdEncoding.EncodedLen(maxUserDataBytes) {
+		return 0, 0, invalid("User data is limited to %d bytes before base64 encoding; this is %d base64 characters.", maxUserDataBytes, len(in.UserData))
 	}
 	if in.InstanceType == "" {
 		in.InstanceType = "m5.large"

@@ -42,6 +42,11 @@ type callKey struct{}
 // decode, authorise, invoke, audit, respond.
 func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 	c := &call{start: s.cfg.Now(), requestID: uuid.NewString(), protocol: protocolOf(r)}
+	if svc := s.bySigner[credentialService(r)]; c.protocol == ProtocolQuery && svc != nil && svc.Protocol == ProtocolEC2 {
+		// Known from the credential scope before the body is read, so that a body too large
+		// or not form-encoded is answered in EC2's error envelope too.
+		c.protocol = ProtocolEC2
+	}
 	ctx := context.WithValue(r.Context(), callKey{}, c)
 	s.metrics.inFlight.Inc()
 	defer s.metrics.inFlight.Dec()
@@ -57,7 +62,7 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 		s.finish(r, c)
 	}()
 
-	if r.Method != http.MethodPost && !(r.Method == http.MethodGet && c.protocol == ProtocolQuery) {
+	if r.Method != http.MethodPost && !(r.Method == http.MethodGet && c.protocol != ProtocolJSON) {
 		s.reject(w, c, awserr.New(c.validationCode(), "Method %s is not allowed; AWS APIs are called with POST.", r.Method))
 		return
 	}
@@ -83,7 +88,7 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 			prefix, name = target[:i], target[i+1:]
 		}
 		c.svc, c.opName = s.byTarget[prefix], name
-	case ProtocolQuery:
+	case ProtocolQuery, ProtocolEC2:
 		form, err = queryForm(r, body)
 		if err != nil {
 			s.reject(w, c, err)
