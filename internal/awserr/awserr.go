@@ -5,6 +5,7 @@ package awserr
 import (
 	"errors"
 	"fmt"
+	"unicode/utf8"
 )
 
 // Error is an AWS API error: Code is the name clients dispatch on (for example
@@ -19,14 +20,33 @@ type Error struct {
 	Err error
 }
 
+// MaxMessage is the longest message New and Wrap make, in bytes: a message quoting a
+// caller's oversized value is cut there rather than sent back (and audited) whole.
+const MaxMessage = 1024
+
 // New returns an *Error with a formatted message.
 func New(code, format string, args ...any) *Error {
-	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+	return &Error{Code: code, Message: message(format, args)}
 }
 
 // Wrap returns an *Error that keeps err as its hidden cause.
 func Wrap(err error, code, format string, args ...any) *Error {
-	return &Error{Code: code, Message: fmt.Sprintf(format, args...), Err: err}
+	return &Error{Code: code, Message: message(format, args), Err: err}
+}
+
+// message formats a message and cuts it to MaxMessage bytes at a character boundary, ending
+// it with "…" when cut.
+func message(format string, args []any) string {
+	m := fmt.Sprintf(format, args...)
+	if len(m) <= MaxMessage {
+		return m
+	}
+	const ellipsis = "…"
+	cut := MaxMessage - len(ellipsis)
+	for cut > 0 && !utf8.RuneStart(m[cut]) {
+		cut--
+	}
+	return m[:cut] + ellipsis
 }
 
 // Error returns "Code: Message".
