@@ -579,70 +579,26 @@ func (s *Service) DeleteLicenseManagerReportGenerator(ctx context.Context, calle
 // InvalidParameterValueException (no such report generator: TagResource models no
 // not-found error).
 func (s *Service) TagReportGenerator(ctx context.Context, caller *identity.Principal, arn string, tags []Tag) error {
-	if len(tags) == 0 {
-		return awserr.New(ErrValidation, "Tags is required: send 1 to %d tags.", maxTags)
-	}
-	if err := checkTags(ErrValidation, tags); err != nil {
+	return s.tagResource(ctx, arn, tags, func(ctx context.Context, tx *store.Tx, forUpdate bool) error {
+		_, err := ownReportGenerator(ctx, tx, caller, arn, forUpdate, ErrInvalidParameterValue)
 		return err
-	}
-	_, err := store.Apply(ctx, s.DB, func(tx *store.Tx) (*struct{}, error) {
-		if _, err := ownReportGenerator(ctx, tx, caller, arn, true, ErrInvalidParameterValue); err != nil {
-			return nil, err
-		}
-		err := tx.TagLicenseResource(ctx, arn, storeTags(tags))
-		if errors.Is(err, store.ErrLimitExceeded) {
-			return nil, awserr.New(ErrValidation, "%s would have more than %d tags: remove some with UntagResource first.", arn, maxTags)
-		}
-		if err != nil {
-			return nil, err
-		}
-		return &struct{}{}, nil
 	})
-	return err
 }
 
 // UntagReportGenerator removes tags from a report generator of the caller's account by key;
 // keys it does not have are ignored. Errors: ValidationException, InvalidParameterValueException.
 func (s *Service) UntagReportGenerator(ctx context.Context, caller *identity.Principal, arn string, keys []string) error {
-	if len(keys) == 0 {
-		return awserr.New(ErrValidation, "TagKeys is required: send 1 to %d tag keys.", maxTags)
-	}
-	if len(keys) > maxTags {
-		return awserr.New(ErrValidation, "TagKeys may have at most %d keys, not %d.", maxTags, len(keys))
-	}
-	for i, k := range keys {
-		if err := checkTagKey(ErrValidation, fmt.Sprintf("TagKeys[%d]", i), k); err != nil {
-			return err
-		}
-	}
-	_, err := store.Apply(ctx, s.DB, func(tx *store.Tx) (*struct{}, error) {
-		if _, err := ownReportGenerator(ctx, tx, caller, arn, true, ErrInvalidParameterValue); err != nil {
-			return nil, err
-		}
-		if err := tx.UntagLicenseResource(ctx, arn, keys); err != nil {
-			return nil, err
-		}
-		return &struct{}{}, nil
+	return s.untagResource(ctx, arn, keys, func(ctx context.Context, tx *store.Tx, forUpdate bool) error {
+		_, err := ownReportGenerator(ctx, tx, caller, arn, forUpdate, ErrInvalidParameterValue)
+		return err
 	})
-	return err
 }
 
 // ReportGeneratorTags returns the tags of a report generator of the caller's account, in the
 // order they were first added. Errors: InvalidParameterValueException.
 func (s *Service) ReportGeneratorTags(ctx context.Context, caller *identity.Principal, arn string) ([]Tag, error) {
-	out, err := store.Read(ctx, s.DB, func(tx *store.Tx) (*[]Tag, error) {
-		if _, err := ownReportGenerator(ctx, tx, caller, arn, false, ErrInvalidParameterValue); err != nil {
-			return nil, err
-		}
-		tags, err := tx.LicenseResourceTags(ctx, arn)
-		if err != nil {
-			return nil, err
-		}
-		t := apiTags(tags)
-		return &t, nil
+	return s.resourceTags(ctx, arn, func(ctx context.Context, tx *store.Tx, forUpdate bool) error {
+		_, err := ownReportGenerator(ctx, tx, caller, arn, forUpdate, ErrInvalidParameterValue)
+		return err
 	})
-	if err != nil {
-		return nil, err
-	}
-	return *out, nil
 }

@@ -79,6 +79,37 @@ func apiTags(tags []store.Tag) []Tag {
 // here. Errors: ValidationException (no tags, a bad tag, more than 50 in all),
 // InvalidParameterValueException (no such configuration).
 func (s *Service) TagResource(ctx context.Context, caller *identity.Principal, arn string, tags []Tag) error {
+	return s.tagResource(ctx, arn, tags, func(ctx context.Context, tx *store.Tx, forUpdate bool) error {
+		_, err := ownConfiguration(ctx, tx, caller, arn, forUpdate)
+		return err
+	})
+}
+
+// UntagResource removes tags from a license configuration of the caller's account by key;
+// keys it does not have are ignored. Errors: ValidationException (no keys, a bad key),
+// InvalidParameterValueException (no such configuration).
+func (s *Service) UntagResource(ctx context.Context, caller *identity.Principal, arn string, keys []string) error {
+	return s.untagResource(ctx, arn, keys, func(ctx context.Context, tx *store.Tx, forUpdate bool) error {
+		_, err := ownConfiguration(ctx, tx, caller, arn, forUpdate)
+		return err
+	})
+}
+
+// ListTagsForResource returns the tags of a license configuration of the caller's account,
+// in the order they were first added. Errors: InvalidParameterValueException.
+func (s *Service) ListTagsForResource(ctx context.Context, caller *identity.Principal, arn string) ([]Tag, error) {
+	return s.resourceTags(ctx, arn, func(ctx context.Context, tx *store.Tx, forUpdate bool) error {
+		_, err := ownConfiguration(ctx, tx, caller, arn, forUpdate)
+		return err
+	})
+}
+
+// ownerCheck refuses, in tx, a caller who does not own the resource being tagged, locking the
+// resource when forUpdate.
+type ownerCheck func(ctx context.Context, tx *store.Tx, forUpdate bool) error
+
+// tagResource adds tags to the resource arn that own lets the caller tag.
+func (s *Service) tagResource(ctx context.Context, arn string, tags []Tag, own ownerCheck) error {
 	if len(tags) == 0 {
 		return awserr.New(ErrValidation, "Tags is required: send 1 to %d tags.", maxTags)
 	}
@@ -86,7 +117,7 @@ func (s *Service) TagResource(ctx context.Context, caller *identity.Principal, a
 		return err
 	}
 	_, err := store.Apply(ctx, s.DB, func(tx *store.Tx) (*struct{}, error) {
-		if _, err := ownConfiguration(ctx, tx, caller, arn, true); err != nil {
+		if err := own(ctx, tx, true); err != nil {
 			return nil, err
 		}
 		err := tx.TagLicenseResource(ctx, arn, storeTags(tags))
@@ -101,10 +132,8 @@ func (s *Service) TagResource(ctx context.Context, caller *identity.Principal, a
 	return err
 }
 
-// UntagResource removes tags from a license configuration of the caller's account by key;
-// keys it does not have are ignored. Errors: ValidationException (no keys, a bad key),
-// InvalidParameterValueException (no such configuration).
-func (s *Service) UntagResource(ctx context.Context, caller *identity.Principal, arn string, keys []string) error {
+// untagResource removes tags by key from the resource arn that own lets the caller tag.
+func (s *Service) untagResource(ctx context.Context, arn string, keys []string, own ownerCheck) error {
 	if len(keys) == 0 {
 		return awserr.New(ErrValidation, "TagKeys is required: send 1 to %d tag keys.", maxTags)
 	}
@@ -117,7 +146,7 @@ func (s *Service) UntagResource(ctx context.Context, caller *identity.Principal,
 		}
 	}
 	_, err := store.Apply(ctx, s.DB, func(tx *store.Tx) (*struct{}, error) {
-		if _, err := ownConfiguration(ctx, tx, caller, arn, true); err != nil {
+		if err := own(ctx, tx, true); err != nil {
 			return nil, err
 		}
 		if err := tx.UntagLicenseResource(ctx, arn, keys); err != nil {
@@ -128,11 +157,11 @@ func (s *Service) UntagResource(ctx context.Context, caller *identity.Principal,
 	return err
 }
 
-// ListTagsForResource returns the tags of a license configuration of the caller's account,
-// in the order they were first added. Errors: InvalidParameterValueException.
-func (s *Service) ListTagsForResource(ctx context.Context, caller *identity.Principal, arn string) ([]Tag, error) {
+// resourceTags returns the tags of the resource arn that own lets the caller read, in the
+// order they were first added.
+func (s *Service) resourceTags(ctx context.Context, arn string, own ownerCheck) ([]Tag, error) {
 	out, err := store.Read(ctx, s.DB, func(tx *store.Tx) (*[]Tag, error) {
-		if _, err := ownConfiguration(ctx, tx, caller, arn, false); err != nil {
+		if err := own(ctx, tx, false); err != nil {
 			return nil, err
 		}
 		tags, err := tx.LicenseResourceTags(ctx, arn)
